@@ -1,0 +1,24 @@
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from rfi.services import collaboration_load
+
+
+class Command(BaseCommand):
+    help = "Load the reference data only: regions, partner bodies, the CPV tree (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--collaboration",
+            default=str(settings.COLLABORATION_FILE),
+            help="JSON file with the collaboration's regions and partner bodies",
+        )
+
+    def handle(self, *args, **options):
+        result = collaboration_load(path=options["collaboration"])
+        self.stdout.write(
+            f"Regions and partner bodies: {result.created} created, {result.updated} updated, "
+            f"{result.unchanged} unchanged"
+        )
+        call_command("load_cpv", stdout=self.stdout)

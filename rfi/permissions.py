@@ -1,0 +1,143 @@
+"""Every "who may do what" rule of the collaboration, in one place.
+
+Views, the API and the admin all ask these functions; the permission-matrix
+test (tests/rfi/test_permission_matrix.py) walks every route against them.
+Small ``can_<verb>_<noun>(user, obj)`` functions, one condition per line
+(Zulip's access_stream_by_id pattern).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rest_framework.permissions import BasePermission
+
+from rfi.models import Membership
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    from rfi.models import Region
+
+    User = AbstractBaseUser | AnonymousUser
+
+Role = Membership.Role
+
+
+def is_secretariat(user: User) -> bool:
+    """The collaboration's secretariat is Django staff."""
+    return bool(user.is_authenticated and user.is_active and user.is_staff)
+
+
+def roles_in(user: User, region: Region) -> set[str]:
+    if not user.is_authenticated:
+        return set()
+    return {m.role for m in _memberships(user) if m.region_id == region.pk}
+
+
+def regions_with_role(user: User, role: str) -> set[int]:
+    """Ids of the regions where the user holds ``role``."""
+    if not user.is_authenticated:
+        return set()
+    return {m.region_id for m in _memberships(user) if m.role == role}
+
+
+def has_role(user: User, role: str) -> bool:
+    return bool(regions_with_role(user, role))
+
+
+def _memberships(user) -> list[Membership]:
+    # Cached on the user object for the request: the nav and several checks ask.
+    cached = getattr(user, "_rfi_memberships", None)
+    if cached is None:
+        cached = list(Membership.objects.filter(user=user, region__active=True))
+        user._rfi_memberships = cached
+    return cached
+
+
+def is_member(user: User) -> bool:
+    """Holds any role in an active region, or is the secretariat."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return is_secretariat(user) or bool(_memberships(user))
+
+
+# Pages and actions that exist so far -----------------------------------------------
+
+
+def can_view_internal_pages(user: User) -> bool:
+    """The collaboration's working pages (tender plan, contracts, spend, KPIs)."""
+    return is_member(user)
+
+
+def can_view_own_profile(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active)
+
+
+def can_change_own_password(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active)
+
+
+def can_use_api(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active)
+
+
+def can_view_reference_data(user: User) -> bool:
+    """Regions, partner bodies and the CPV tree: every signed-in user."""
+    return bool(user.is_authenticated and user.is_active)
+
+
+def can_manage_reference_data(user: User) -> bool:
+    """Create or change regions, partner bodies, categories and memberships."""
+    return is_secretariat(user)
+
+
+def can_view_audit_log(user: User) -> bool:
+    """The collaboration-wide change history (it includes who holds which role)."""
+    return is_secretariat(user)
+
+
+def can_access_admin(user: User) -> bool:
+    return is_secretariat(user)
+
+
+def can_view_health(user: User) -> bool:
+    """/healthz answers everyone: load balancers and monitors have no account."""
+    return True
+
+
+# DRF adapters -------------------------------------------------------------------------
+
+
+class ReferenceDataPermission(BasePermission):
+    """Read for every signed-in user, write for the secretariat."""
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return can_view_reference_data(request.user)
+        return can_manage_reference_data(request.user)
+
+
+# View adapter -------------------------------------------------------------------------
+
+
+def require(predicate):
+    """Guard a view with a predicate: anonymous users go to login, others get 403."""
+    from functools import wraps
+
+    from django.contrib.auth.views import redirect_to_login
+    from django.core.exceptions import PermissionDenied
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if predicate(request.user):
+                return view(request, *args, **kwargs)
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            raise PermissionDenied
+
+        wrapped.rfi_predicate = predicate
+        return wrapped
+
+    return decorator

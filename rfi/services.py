@@ -1,0 +1,150 @@
+"""Writes to the reference data: the CPV tree, regions, partner bodies, demo users."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from rfi.models import Category, Membership, PartnerBody, Region
+
+CPV_FILE = Path(__file__).resolve().parent / "data" / "cpv_2008.csv"
+CPV_FIELDS = ("check_digit", "label_en", "label_da", "label_sv", "label_nb")
+
+
+@dataclass
+class LoadResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def cpv_level(code: str) -> int:
+    """1 for a division (XX000000), 2 group, 3 class, 4 category, up to 7 for the finest."""
+    significant = code[2:].rstrip("0")
+    return 1 + len(significant)
+
+
+def cpv_parent_code(code: str, known: set[str]) -> str | None:
+    """The longest shorter prefix, padded with zeros, that exists in the code list."""
+    significant = code[:2] + code[2:].rstrip("0")
+    for length in range(len(significant) - 1, 1, -1):
+        candidate = significant[:length].ljust(8, "0")
+        if candidate in known and candidate != code:
+            return candidate
+    return None
+
+
+def _read_cpv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    for number, row in enumerate(rows, start=2):
+        code = row.get("code") or ""
+        if len(code) != 8 or not code.isdigit():
+            raise ValueError(f"{path.name} row {number}, column code: {code!r} is not 8 digits")
+    return rows
+
+
+@transaction.atomic
+def categories_load_cpv(*, path: Path = CPV_FILE) -> LoadResult:
+    """Load or refresh the CPV 2008 tree; running it again changes nothing."""
+    rows = _read_cpv_rows(path)
+    known = {row["code"] for row in rows}
+    existing = {c.code: c for c in Category.objects.all()}
+    result = LoadResult()
+    to_create, to_update = [], []
+    for row in rows:
+        code = row["code"]
+        values = {field: row[field].strip() for field in CPV_FIELDS}
+        values["level"] = cpv_level(code)
+        category = existing.get(code)
+        if category is None:
+            to_create.append(Category(code=code, **values))
+        elif any(getattr(category, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(category, k, v)
+            to_update.append(category)
+        else:
+            result.unchanged += 1
+    Category.objects.bulk_create(to_create, batch_size=2000)
+    Category.objects.bulk_update(to_update, [*CPV_FIELDS, "level"], batch_size=2000)
+    result.created, result.updated = len(to_create), len(to_update)
+
+    ids = dict(Category.objects.values_list("code", "id"))
+    reparent = []
+    for category in Category.objects.only("id", "code", "parent_id"):
+        parent_code = cpv_parent_code(category.code, known)
+        parent_id = ids[parent_code] if parent_code else None
+        if category.parent_id != parent_id:
+            category.parent_id = parent_id
+            reparent.append(category)
+    Category.objects.bulk_update(reparent, ["parent"], batch_size=2000)
+    return result
+
+
+@transaction.atomic
+def collaboration_load(*, path: Path) -> LoadResult:
+    """Load regions and partner bodies from a collaboration file (JSON); idempotent."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    result = LoadResult()
+    for model, key in ((Region, "regions"), (PartnerBody, "partner_bodies")):
+        for entry in data.get(key, []):
+            entry = dict(entry)
+            code = entry.pop("code")
+            obj = model.objects.filter(code=code).first()
+            if obj is None:
+                model.objects.create(code=code, **entry)
+                result.created += 1
+            elif any(getattr(obj, k) != v for k, v in entry.items()):
+                for k, v in entry.items():
+                    setattr(obj, k, v)
+                obj.save()
+                result.updated += 1
+            else:
+                result.unchanged += 1
+    return result
+
+
+@dataclass
+class DemoUser:
+    username: str
+    password: str
+    description: str
+    created: bool
+
+
+DEMO_ROLE_SLUGS = {
+    Membership.Role.OFFICER: "officer",
+    Membership.Role.UFO: "ufo",
+    Membership.Role.CHIEF: "chief",
+}
+
+
+@transaction.atomic
+def demo_users_create(*, password: str) -> list[DemoUser]:
+    """One demo user per role per active region, plus a secretariat user; idempotent."""
+    User = get_user_model()
+    users: list[DemoUser] = []
+
+    def ensure(username: str, description: str, **flags) -> object:
+        user = User.objects.filter(username=username).first()
+        created = user is None
+        if created:
+            user = User(username=username, **flags)
+            user.set_password(password)
+            user.save()
+        users.append(DemoUser(username, password, description, created))
+        return user
+
+    ensure("sekretariat", "RFI secretariat (staff)", is_staff=True, is_superuser=True)
+    for region in Region.objects.filter(active=True):
+        for role, slug in DEMO_ROLE_SLUGS.items():
+            user = ensure(
+                f"{region.code.lower()}-{slug}", f"{region.name_da}: {Membership.Role(role).label}"
+            )
+            Membership.objects.get_or_create(user=user, region=region, role=role)
+    return users

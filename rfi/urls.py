@@ -1,0 +1,44 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from rfi import api, views
+
+router = DefaultRouter()
+router.register("regions", api.RegionViewSet, basename="region")
+router.register("partner-bodies", api.PartnerBodyViewSet, basename="partnerbody")
+router.register("categories", api.CategoryViewSet, basename="category")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("mig/", views.me, name="me"),
+    path("historik/", views.audit_log, name="audit_log"),
+    path("kategorier/", views.categories, name="categories"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "adgangskode/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "adgangskode/skiftet/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("fup/", include("tenders.urls")),
+    path("kontrakter/", include("suppliers.urls")),
+    path("forbrug/", include("spend.urls")),
+    path("kpi/", include("kpi.urls")),
+    path("api/v1/me/", api.me, name="api-me"),
+    path("api/v1/", include(router.urls)),
+    path("api/token/", obtain_auth_token, name="api-token"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]
