@@ -25,7 +25,7 @@ class PartnerBodySerializer(serializers.ModelSerializer):
 
 
 class CategorySerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     kind = serializers.CharField(read_only=True)
 
     class Meta:

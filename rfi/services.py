@@ -53,8 +53,10 @@ def _read_cpv_rows(path: Path) -> list[dict[str, str]]:
 def categories_load_cpv(*, path: Path = CPV_FILE) -> LoadResult:
     """Load or refresh the CPV 2008 tree; running it again changes nothing."""
     rows = _read_cpv_rows(path)
-    known = {row["code"] for row in rows}
     existing = {c.code: c for c in Category.objects.all()}
+    # The tree spans every category, not only the file's: a partial file (a fix to a
+    # few labels) must not orphan the codes it does not mention.
+    known = {row["code"] for row in rows} | set(existing)
     result = LoadResult()
     to_create, to_update = [], []
     for row in rows:

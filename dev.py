@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""The README's two commands, with nothing but Python 3.11+ installed.
+
+    python3 dev.py run    # virtual env, install, migrate, seed demo data, serve :8000
+    python3 dev.py test   # virtual env, install test tools, run the whole suite
+
+Extra arguments after ``test`` go to pytest (e.g. ``python3 dev.py test -k cpv``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def ensure_environment(requirements: str) -> None:
+    """Create .venv and install a requirements file, only when it changed since last time."""
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be run by an older python3
+        sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
+    if not PYTHON.exists():
+        print(f"Creating the virtual environment in {VENV} …")
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    files = [ROOT / "requirements.txt", ROOT / requirements]
+    digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
+    stamp = VENV / f".installed-{requirements}"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    print(f"Installing {requirements} …")
+    pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "-r", str(ROOT / requirements)], check=True)
+    stamp.write_text(digest)
+
+
+def manage(*args: str, env: dict | None = None) -> None:
+    subprocess.run([str(PYTHON), str(ROOT / "manage.py"), *args], check=True, cwd=ROOT, env=env)
+
+
+def compile_messages() -> None:
+    # The compiled catalogues are committed; recompile when gettext is there.
+    if shutil.which("msgfmt"):
+        manage("compilemessages", "--ignore=.venv", "-v0")
+
+
+def run(args: list[str]) -> None:
+    ensure_environment("requirements.txt")
+    compile_messages()
+    manage("migrate", "--no-input", "-v1")
+    manage("seed_demo")
+    address = args[0] if args else "127.0.0.1:8000"
+    print(f"\nThe site runs at http://{address}/ (Ctrl+C stops it).\n")
+    manage("runserver", address)
+
+
+def test(args: list[str]) -> int:
+    ensure_environment("requirements-dev.txt")
+    compile_messages()
+    database = os.environ.get("DATABASE_URL", "SQLite (embedded default)")
+    print(f"Running the whole test suite against {database.split('@')[-1]}")
+    command = [str(PYTHON), "-m", "pytest", "-p", "no:cacheprovider", *args]
+    return subprocess.run(command, cwd=ROOT).returncode
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test", "install"}:
+        print(__doc__)
+        return 2
+    command, rest = sys.argv[1], sys.argv[2:]
+    if command == "run":
+        run(rest)
+        return 0
+    if command == "install":
+        ensure_environment("requirements-dev.txt" if "--dev" in rest else "requirements.txt")
+        return 0
+    return test(rest)
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except subprocess.CalledProcessError as exc:
+        sys.exit(exc.returncode)

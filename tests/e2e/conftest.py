@@ -1,0 +1,127 @@
+"""Browser tests: Debian's chromium driven by Playwright against pytest-django's live server.
+
+Playwright's sync API runs an asyncio event loop in the test thread, so Django's
+async-unsafe guard would refuse ORM calls made by the tests and fixtures; the
+tests are plain synchronous code, so the guard is switched off for this package.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "e2e"
+PASSWORD = "e2e-korrekt-hest-2026"
+E2E_DIR = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test in tests/e2e carries the e2e marker, whatever file it lives in."""
+    for item in items:
+        if E2E_DIR in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def e2e_browser():
+    """One headless chromium for the session; skipped without it, but never on CI."""
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: install Debian's chromium package to run the e2e tests"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true and {reason}", pytrace=False)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def console_errors() -> list[str]:
+    """Console errors and uncaught page errors of the test's page (CSP violations land here)."""
+    return []
+
+
+@pytest.fixture
+def e2e_page(e2e_browser, live_server, transactional_db, console_errors):
+    """A fresh browser context (no cookies), pointed at the live server.
+
+    The browser asks for English (en-US, headless chromium's default): the site must
+    still answer in Danish until the user picks English with the language switch.
+    """
+    context = e2e_browser.new_context(
+        base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 900}
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.on(
+        "console",
+        lambda message: console_errors.append(message.text) if message.type == "error" else None,
+    )
+    page.on("pageerror", lambda error: console_errors.append(str(error)))
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    """test-artifacts/e2e under the project root (gitignored), for screenshots."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def regions(transactional_db):
+    """The collaboration's regions and partner bodies from settings.COLLABORATION_FILE."""
+    from django.conf import settings
+
+    from rfi.models import Region
+    from rfi.services import collaboration_load
+
+    collaboration_load(path=settings.COLLABORATION_FILE)
+    return {region.code: region for region in Region.objects.all()}
+
+
+@pytest.fixture
+def officer(regions):
+    """A procurement officer in Region Midtjylland (RM)."""
+    from django.contrib.auth import get_user_model
+
+    from rfi.models import Membership
+
+    user = get_user_model().objects.create_user(username="e2e-rm-officer", password=PASSWORD)
+    Membership.objects.create(user=user, region=regions["RM"], role=Membership.Role.OFFICER)
+    return user
+
+
+@pytest.fixture
+def log_in():
+    """Log in through the login form, filled by its Danish labels."""
+
+    def submit(page, username: str, password: str = PASSWORD) -> None:
+        page.goto("/login/")
+        main = page.get_by_role("main")
+        main.get_by_label("Brugernavn").fill(username)
+        main.get_by_label("Adgangskode").fill(password)
+        main.get_by_role("button", name="Log ind").click()
+
+    return submit
