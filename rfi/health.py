@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from urllib.parse import urlsplit
 
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.db import connection
 
 from rfi.celery import app
@@ -31,7 +31,7 @@ def check_cache() -> dict:
         cache.delete(key)
     except Exception as exc:  # noqa: BLE001
         return {"ok": False, "detail": f"cache unreachable: {exc}"}
-    backend = type(cache).__name__
+    backend = type(caches[DEFAULT_CACHE_ALIAS]).__name__  # not the ConnectionProxy
     return {"ok": ok, "detail": backend if ok else f"{backend}: value not read back"}
 
 
@@ -46,6 +46,8 @@ def check_broker() -> dict:
     """A real round trip through a worker when a broker is configured."""
     if app.conf.task_always_eager:
         return {"ok": True, "detail": "no broker configured: tasks run in-process (eager)"}
+    from kombu.exceptions import OperationalError
+
     from rfi.tasks import BrokerUnavailable, enqueue, ping
 
     where = _safe_url(app.conf.broker_url or "")
@@ -53,9 +55,10 @@ def check_broker() -> dict:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         result = enqueue(ping)
+    except (BrokerUnavailable, OperationalError, OSError) as exc:
+        return {"ok": False, "detail": f"broker at {where} unreachable: {exc.__cause__ or exc}"}
+    try:
         answer = result.get(timeout=BROKER_ROUND_TRIP_TIMEOUT)
-    except BrokerUnavailable as exc:
-        return {"ok": False, "detail": f"broker at {where} unreachable: {exc.__cause__}"}
     except Exception as exc:  # noqa: BLE001
         name = type(exc).__name__
         return {"ok": False, "detail": f"broker at {where}: no worker answered ({name}: {exc})"}

@@ -141,3 +141,74 @@ def require(predicate):
         return wrapped
 
     return decorator
+
+
+# The joint tender plan (tenders) ------------------------------------------------------
+
+
+def is_officer_of(user: User, region) -> bool:
+    return region is not None and region.pk in regions_with_role(user, Role.OFFICER)
+
+
+def can_create_tender(user: User) -> bool:
+    """Officers log cases their region leads; the secretariat logs any case."""
+    return is_secretariat(user) or has_role(user, Role.OFFICER)
+
+
+def can_lead_tender_as(user: User, region) -> bool:
+    """Whether the user may name this region (None: a partner body) as the lead."""
+    if is_secretariat(user):
+        return True
+    return is_officer_of(user, region)
+
+
+def can_edit_tender(user: User, tender) -> bool:
+    """The lead region's officers and the secretariat edit the case itself."""
+    if is_secretariat(user):
+        return True
+    return is_officer_of(user, tender.lead_region)
+
+
+def can_set_participation(user: User, participation) -> bool:
+    """Each region's officers set only their own region's participation."""
+    if is_secretariat(user):
+        return True
+    return is_officer_of(user, participation.region)
+
+
+def can_view_internal_notes(user: User, tender) -> bool:
+    return can_view_internal_pages(user)
+
+
+def can_manage_plan_settings(user: User) -> bool:
+    """Opt-out reasons, the justification minimum, scoring weights, savings methods."""
+    return is_secretariat(user)
+
+
+def can_propose_candidate(user: User) -> bool:
+    return is_secretariat(user) or has_role(user, Role.UFO) or has_role(user, Role.OFFICER)
+
+
+def can_score_candidate(user: User, candidate=None) -> bool:
+    """UFO members score candidate areas."""
+    return has_role(user, Role.UFO)
+
+
+def can_recommend_candidate(user: User, candidate=None) -> bool:
+    return is_secretariat(user) or has_role(user, Role.UFO)
+
+
+def can_decide_candidate(user: User, candidate=None) -> bool:
+    """The regional procurement chiefs decide on recommended areas."""
+    return is_secretariat(user) or has_role(user, Role.CHIEF)
+
+
+def can_record_savings(user: User, tender, region) -> bool:
+    """A region's officers record their own region's savings; the secretariat any."""
+    if is_secretariat(user):
+        return True
+    return is_officer_of(user, region)
+
+
+def can_import_plan(user: User) -> bool:
+    return is_secretariat(user)

@@ -142,6 +142,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 1,
 }
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+# The Redis result backend's default retry policy (20 retries, 1 s apart) held
+# enqueue() ~20 s on a dead Redis before a bare RuntimeError; give up within a second.
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+}
 CELERY_REDIS_SOCKET_TIMEOUT = 3
 CELERY_BEAT_SCHEDULE: dict = {}
 

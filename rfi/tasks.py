@@ -31,7 +31,19 @@ def enqueue(task, *args, **kwargs):
     try:
         return task.apply_async(args=args, kwargs=kwargs, retry=False)
     except (OperationalError, OSError, ConnectionError) as exc:
-        logger.error("could not enqueue %s: %s", task.name, exc)
-        raise BrokerUnavailable(
-            f"The task queue (Celery broker) is unreachable; {task.name} was not queued: {exc}"
-        ) from exc
+        raise _unavailable(task, exc) from exc
+    except RuntimeError as exc:
+        # The Redis result backend subscribes to the result before the task is sent;
+        # when Redis is down it gives up (settings.CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS)
+        # with a bare RuntimeError whose cause is the connection error.
+        connection_errors = getattr(task.app.backend, "connection_errors", ())
+        if not isinstance(exc.__cause__, connection_errors):
+            raise
+        raise _unavailable(task, exc.__cause__) from exc.__cause__
+
+
+def _unavailable(task, exc: BaseException) -> BrokerUnavailable:
+    logger.error("could not enqueue %s: %s", task.name, exc)
+    return BrokerUnavailable(
+        f"The task queue (Celery broker) is unreachable; {task.name} was not queued: {exc}"
+    )

@@ -1,0 +1,446 @@
+"""The joint tender plan (FUP): tender cases, participation, UFO candidates, decisions, savings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from rfi.models import Category, PartnerBody, Region, _in_language
+
+MONEY = {"max_digits": 15, "decimal_places": 2}
+
+
+class PlanSettings(models.Model):
+    """The secretariat's rules for follow-or-explain (one row)."""
+
+    min_justification_length = models.PositiveIntegerField(
+        _("minimum length of an opt-out justification"), default=40
+    )
+    reminder_days = models.CharField(
+        _("reminder days before the decision deadline"),
+        max_length=50,
+        default="14,3",
+        help_text=_("Comma-separated, e.g. 14,3"),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("plan settings")
+        verbose_name_plural = _("plan settings")
+
+    def __str__(self) -> str:
+        return str(_("Plan settings"))
+
+    @classmethod
+    def current(cls) -> PlanSettings:
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj
+
+    @property
+    def reminder_day_list(self) -> list[int]:
+        return sorted({int(d) for d in self.reminder_days.split(",") if d.strip().isdigit()})
+
+
+class OptOutReason(models.Model):
+    """A reason a region may give for opting out; the secretariat keeps the list."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    label_da = models.CharField(_("Danish label"), max_length=200)
+    label_en = models.CharField(_("English label"), max_length=200, blank=True)
+    asks_contract_end = models.BooleanField(
+        _("asks for the end date of an existing contract"),
+        default=False,
+        help_text=_("The system then proposes option participation instead."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["order", "code"]
+        verbose_name = _("opt-out reason")
+        verbose_name_plural = _("opt-out reasons")
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return _in_language(self.label_da, self.label_en)
+
+
+class TenderCase(models.Model):
+    """A joint tender (udbudssag) in the plan, led by a region or a partner body."""
+
+    class Area(models.TextChoices):
+        GOODS_SERVICES = "goods_services", _("Goods and services")
+        MEDICO_ACQUISITIONS = "medico_acquisitions", _("Medico and acquisitions")
+
+    class Kind(models.TextChoices):
+        FRAMEWORK = "framework", _("Framework agreement")
+        ONE_OFF = "one_off", _("One-off purchase")
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        IN_TENDER = "in_tender", _("In tender")
+        IN_CONTRACT = "in_contract", _("In contract period")
+        ENDED = "ended", _("Ended")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="tenders"
+    )
+    area = models.CharField(_("area"), max_length=30, choices=Area.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    has_options = models.BooleanField(_("carries options for later joining"), default=False)
+    lead_region = models.ForeignKey(
+        Region,
+        verbose_name=_("lead region"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="led_tenders",
+    )
+    lead_partner = models.ForeignKey(
+        PartnerBody,
+        verbose_name=_("lead partner body"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="led_tenders",
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PLANNED
+    )
+    expected_tender_start = models.DateField(_("expected tender start"), null=True, blank=True)
+    publication_date = models.DateField(_("publication"), null=True, blank=True)
+    award_date = models.DateField(_("award"), null=True, blank=True)
+    contract_start = models.DateField(_("contract start"), null=True, blank=True)
+    contract_end = models.DateField(_("contract end"), null=True, blank=True)
+    extension_until = models.DateField(_("extension options until"), null=True, blank=True)
+    decision_deadline = models.DateField(_("decision deadline"), null=True, blank=True)
+    estimated_annual_value = models.DecimalField(
+        _("estimated annual contract value"), **MONEY, null=True, blank=True
+    )
+    internal_notes = models.TextField(_("internal notes"), blank=True)
+    is_publishable = models.BooleanField(_("may be published"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-reference"]
+        verbose_name = _("tender case")
+        verbose_name_plural = _("tender cases")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(lead_region__isnull=False, lead_partner__isnull=True)
+                    | models.Q(lead_region__isnull=True, lead_partner__isnull=False)
+                ),
+                name="tendercase_one_lead",
+                violation_error_message=_("A tender has a lead region or a lead partner body."),
+            )
+        ]
+        indexes = [models.Index(fields=["status", "area"])]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    @property
+    def lead_name(self) -> str:
+        lead = self.lead_region or self.lead_partner
+        return lead.name if lead else ""
+
+
+class Participation(models.Model):
+    """One active region's decision on one tender case: follow or explain."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        FULL = "full", _("Full participation")
+        OPTION = "option", _("On an option")
+        OPTED_OUT = "opted_out", _("Opted out")
+
+    tender = models.ForeignKey(
+        TenderCase,
+        verbose_name=_("tender case"),
+        on_delete=models.CASCADE,
+        related_name="participations",
+    )
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="participations"
+    )
+    status = models.CharField(
+        _("participation"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    estimated_annual_value = models.DecimalField(
+        _("estimated annual value for the region"), **MONEY, null=True, blank=True
+    )
+    option_expected_join = models.DateField(_("expects to join on"), null=True, blank=True)
+    option_exercised_on = models.DateField(_("option exercised on"), null=True, blank=True)
+    opt_out_reason = models.ForeignKey(
+        OptOutReason,
+        verbose_name=_("reason"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="participations",
+    )
+    justification = models.TextField(_("justification"), blank=True)
+    existing_contract_end = models.DateField(_("existing contract ends"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["tender", "region__code"]
+        verbose_name = _("participation")
+        verbose_name_plural = _("participations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tender", "region"], name="participation_unique_tender_region"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tender.reference} · {self.region.code} · {self.get_status_display()}"
+
+    @property
+    def takes_part(self) -> bool:
+        return self.status in (self.Status.FULL, self.Status.OPTION)
+
+
+class DeadlineReminder(models.Model):
+    """A reminder mail sent to a pending region: never twice for the same deadline and day."""
+
+    participation = models.ForeignKey(
+        Participation, on_delete=models.CASCADE, related_name="reminders"
+    )
+    deadline = models.DateField()
+    days_before = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+    recipients = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participation", "deadline", "days_before"], name="reminder_once"
+            )
+        ]
+
+
+class ScoringCriterion(models.Model):
+    """A line of the UFO scoring template; weights are data."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    label_da = models.CharField(_("Danish label"), max_length=200)
+    label_en = models.CharField(_("English label"), max_length=200, blank=True)
+    weight = models.DecimalField(
+        _("weight"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("1.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["order", "code"]
+        verbose_name = _("scoring criterion")
+        verbose_name_plural = _("scoring criteria")
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return _in_language(self.label_da, self.label_en)
+
+
+class CandidateArea(models.Model):
+    """A purchasing area the UFO group screens for a joint tender."""
+
+    class Status(models.TextChoices):
+        SCREENING = "screening", _("Being scored")
+        RECOMMENDED = "recommended", _("Recommended to the chiefs")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        POSTPONED = "postponed", _("Postponed")
+
+    title = models.CharField(_("title"), max_length=300)
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="candidates"
+    )
+    description = models.TextField(_("description"), blank=True)
+    plan_year = models.PositiveIntegerField(_("target plan year"))
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("proposed by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    proposer_region = models.ForeignKey(
+        Region, verbose_name=_("proposing region"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.SCREENING
+    )
+    recommended_at = models.DateTimeField(_("recommended at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("reason"), blank=True)
+    postponed_to_year = models.PositiveIntegerField(_("postponed to"), null=True, blank=True)
+    tender = models.OneToOneField(
+        TenderCase,
+        verbose_name=_("tender case"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="candidate",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-plan_year", "title"]
+        verbose_name = _("candidate area")
+        verbose_name_plural = _("candidate areas")
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.plan_year})"
+
+
+class ScoreSheet(models.Model):
+    """One UFO member's scoring of one candidate area."""
+
+    class OtherBody(models.TextChoices):
+        YES = "yes", _("Yes")
+        NO = "no", _("No")
+        MAYBE = "maybe", _("Worth examining")
+
+    candidate = models.ForeignKey(
+        CandidateArea, on_delete=models.CASCADE, related_name="score_sheets"
+    )
+    scorer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="score_sheets"
+    )
+    with_other_body = models.CharField(
+        _("tender with another public body (SKI, Amgros, municipalities, state)?"),
+        max_length=10,
+        choices=OtherBody.choices,
+        default=OtherBody.NO,
+    )
+    other_body = models.ForeignKey(
+        PartnerBody, verbose_name=_("which body"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    other_body_comment = models.TextField(_("comment"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["candidate", "scorer"], name="one_sheet_per_scorer")
+        ]
+
+
+class Score(models.Model):
+    sheet = models.ForeignKey(ScoreSheet, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(ScoringCriterion, on_delete=models.PROTECT)
+    value = models.PositiveSmallIntegerField(
+        _("score"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sheet", "criterion"], name="one_score_per_criterion"),
+            models.CheckConstraint(
+                condition=models.Q(value__gte=1, value__lte=5), name="score_between_1_and_5"
+            ),
+        ]
+
+
+class SavingsMethod(models.Model):
+    """How a saving was calculated; the secretariat keeps the list."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    label_da = models.CharField(_("Danish label"), max_length=200)
+    label_en = models.CharField(_("English label"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("calculation method")
+        verbose_name_plural = _("calculation methods")
+
+    def __str__(self) -> str:
+        return _in_language(self.label_da, self.label_en)
+
+
+class SavingsRecord(models.Model):
+    """A region's saving on a tender after award."""
+
+    tender = models.ForeignKey(
+        TenderCase, verbose_name=_("tender case"), on_delete=models.CASCADE, related_name="savings"
+    )
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="savings"
+    )
+    baseline_annual_cost = models.DecimalField(_("baseline annual cost"), **MONEY)
+    new_annual_cost = models.DecimalField(_("new annual cost"), **MONEY)
+    method = models.ForeignKey(
+        SavingsMethod, verbose_name=_("calculation method"), on_delete=models.PROTECT
+    )
+    contract_start = models.DateField(_("contract start"), null=True, blank=True)
+    contract_end = models.DateField(_("contract end"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["tender", "region__code"]
+        verbose_name = _("savings record")
+        verbose_name_plural = _("savings records")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tender", "region"], name="savings_unique_tender_region"
+            )
+        ]
+
+    @property
+    def annual_saving(self) -> Decimal:
+        return self.baseline_annual_cost - self.new_annual_cost
+
+    @property
+    def price_reduction(self) -> Decimal | None:
+        """The saving as a fraction of the baseline (0.15 = 15 %)."""
+        if not self.baseline_annual_cost:
+            return None
+        return self.annual_saving / self.baseline_annual_cost

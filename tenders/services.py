@@ -1,0 +1,470 @@
+"""Every write to the joint tender plan: cases, participation, candidates, decisions, savings.
+
+Each service checks the actor's rights through rfi.permissions, validates,
+saves in one transaction (history rows come from django-simple-history with
+the actor set), and returns what it changed. Errors are ValidationError with
+field-specific messages, or PermissionDenied.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rfi import permissions
+from rfi.models import Region
+from tenders.models import (
+    CandidateArea,
+    OptOutReason,
+    Participation,
+    PlanSettings,
+    SavingsMethod,
+    SavingsRecord,
+    Score,
+    ScoreSheet,
+    ScoringCriterion,
+    TenderCase,
+)
+
+TENDER_FIELDS = (
+    "title",
+    "description",
+    "category",
+    "area",
+    "kind",
+    "has_options",
+    "lead_region",
+    "lead_partner",
+    "status",
+    "expected_tender_start",
+    "publication_date",
+    "award_date",
+    "contract_start",
+    "contract_end",
+    "extension_until",
+    "decision_deadline",
+    "estimated_annual_value",
+    "internal_notes",
+    "is_publishable",
+)
+MILESTONE_ORDER = (
+    ("publication_date", "award_date"),
+    ("award_date", "contract_start"),
+    ("contract_start", "contract_end"),
+    ("contract_end", "extension_until"),
+)
+
+
+def _with_actor(obj, actor) -> None:
+    # django-simple-history reads _history_user when the request middleware has no user
+    # (management commands, Celery tasks, the API with token auth).
+    obj._history_user = actor if actor and actor.is_authenticated else None
+
+
+# Tender cases -------------------------------------------------------------------------
+
+
+def tender_validate(tender: TenderCase) -> None:
+    """Refuse milestones out of order and a status they contradict."""
+    errors: dict[str, list[str]] = {}
+    labels = {f.name: f.verbose_name for f in TenderCase._meta.fields}
+    for earlier, later in MILESTONE_ORDER:
+        first, second = getattr(tender, earlier), getattr(tender, later)
+        if first and second and second < first:
+            errors.setdefault(later, []).append(
+                _("%(later)s (%(second)s) cannot be before %(earlier)s (%(first)s).")
+                % {
+                    "later": str(labels[later]).capitalize(),
+                    "second": second.strftime("%d-%m-%Y"),
+                    "earlier": labels[earlier],
+                    "first": first.strftime("%d-%m-%Y"),
+                }
+            )
+    status = TenderCase.Status
+    needs = {
+        status.IN_TENDER: ("publication_date",),
+        status.IN_CONTRACT: ("award_date", "contract_start"),
+        status.ENDED: ("contract_end",),
+    }
+    for field in needs.get(tender.status, ()):
+        if getattr(tender, field) is None:
+            errors.setdefault("status", []).append(
+                _("Status “%(status)s” needs the milestone “%(milestone)s”.")
+                % {"status": tender.get_status_display(), "milestone": labels[field]}
+            )
+    if tender.status == status.PLANNED and tender.award_date:
+        errors.setdefault("status", []).append(
+            _("A tender with an award date is no longer planned.")
+        )
+    if bool(tender.lead_region_id) == bool(tender.lead_partner_id):
+        errors.setdefault("lead_region", []).append(
+            _("Choose a lead region or a lead partner body (one of them).")
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _next_reference(year: int) -> str:
+    prefix = f"FUP-{year}-"
+    last = TenderCase.objects.filter(reference__startswith=prefix).aggregate(last=Max("reference"))[
+        "last"
+    ]
+    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{number:03d}"
+
+
+@transaction.atomic
+def tender_create(*, actor, reference: str | None = None, **fields) -> TenderCase:
+    """Log a new tender case; every active region starts as pending."""
+    if not permissions.can_create_tender(actor):
+        raise PermissionDenied(_("You may not log tender cases."))
+    unknown = set(fields) - set(TENDER_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown tender fields: {sorted(unknown)}")
+    tender = TenderCase(**fields)
+    if not permissions.can_lead_tender_as(actor, tender.lead_region):
+        raise PermissionDenied(_("Officers log cases that their own region leads."))
+    tender_validate(tender)
+    tender.reference = reference or _next_reference(timezone.localdate().year)
+    _with_actor(tender, actor)
+    try:
+        with transaction.atomic():
+            tender.save()
+    except IntegrityError as exc:
+        raise ValidationError({"reference": _("The reference is already in use.")}) from exc
+    for region in Region.objects.filter(active=True):
+        participation = Participation(tender=tender, region=region)
+        _with_actor(participation, actor)
+        participation.save()
+    return tender
+
+
+@transaction.atomic
+def tender_update(*, tender: TenderCase, actor, **fields) -> TenderCase:
+    """Change a case: the lead region's officers and the secretariat."""
+    if not permissions.can_edit_tender(actor, tender):
+        raise PermissionDenied(_("Only the lead region's officers and the secretariat edit it."))
+    unknown = set(fields) - set(TENDER_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown tender fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(tender, name, value)
+    if "lead_region" in fields and not permissions.can_lead_tender_as(actor, tender.lead_region):
+        raise PermissionDenied(_("Officers cannot hand the lead to another region."))
+    tender_validate(tender)
+    _with_actor(tender, actor)
+    tender.save()
+    return tender
+
+
+# Participation: follow or explain -------------------------------------------------------
+
+
+@dataclass
+class Proposal:
+    """A suggestion shown to the user beside an accepted or refused decision."""
+
+    message: str
+    status: str
+
+
+def participation_decide(
+    *,
+    participation: Participation,
+    actor,
+    status: str,
+    reason: OptOutReason | None = None,
+    justification: str = "",
+    existing_contract_end: dt.date | None = None,
+    option_expected_join: dt.date | None = None,
+    estimated_annual_value: Decimal | None = None,
+) -> Participation:
+    """Record a region's decision: full, on an option, or opted out with a justification."""
+    if not permissions.can_set_participation(actor, participation):
+        raise PermissionDenied(_("You may set only your own region's participation."))
+    statuses = Participation.Status
+    if status not in statuses.values:
+        raise ValidationError({"status": _("Unknown participation: %(s)s") % {"s": status}})
+    tender = participation.tender
+    errors: dict[str, list[str]] = {}
+    justification = (justification or "").strip()
+    if status == statuses.OPTED_OUT:
+        minimum = PlanSettings.current().min_justification_length
+        if reason is None:
+            errors["opt_out_reason"] = [_("Follow or explain: choose the reason for opting out.")]
+        if len(justification) < minimum:
+            errors["justification"] = [
+                _(
+                    "Follow or explain: an opt-out needs a written justification of at least "
+                    "%(min)d characters (%(n)d given)."
+                )
+                % {"min": minimum, "n": len(justification)}
+            ]
+        if reason is not None and reason.asks_contract_end and existing_contract_end is None:
+            errors["existing_contract_end"] = [_("Give the end date of the existing contract.")]
+    if status == statuses.OPTION:
+        if not tender.has_options:
+            errors["status"] = [_("This tender carries no options for later joining.")]
+        if option_expected_join is None:
+            errors["option_expected_join"] = [
+                _("Give the date the region expects to be able to join.")
+            ]
+    if status == statuses.PENDING:
+        errors["status"] = [_("A decision cannot be set back to pending.")]
+    if errors:
+        raise ValidationError(errors)
+
+    participation.status = status
+    opted_out = status == statuses.OPTED_OUT
+    participation.opt_out_reason = reason if opted_out else None
+    participation.justification = justification if opted_out else ""
+    participation.existing_contract_end = existing_contract_end if opted_out else None
+    is_option = status == statuses.OPTION
+    participation.option_expected_join = option_expected_join if is_option else None
+    if not is_option:
+        participation.option_exercised_on = None
+    if estimated_annual_value is not None:
+        participation.estimated_annual_value = estimated_annual_value
+    participation.decided_by = actor
+    participation.decided_at = timezone.now()
+    _with_actor(participation, actor)
+    participation.save()
+    return participation
+
+
+def participation_proposal(
+    *, participation: Participation, reason: OptOutReason | None, existing_contract_end
+) -> Proposal | None:
+    """An existing contract suggests option participation rather than opting out."""
+    if reason is None or not reason.asks_contract_end or not participation.tender.has_options:
+        return None
+    when = existing_contract_end.strftime("%d-%m-%Y") if existing_contract_end else ""
+    return Proposal(
+        message=_(
+            "The tender carries options: instead of opting out, the region can join on an "
+            "option when its existing contract ends %(date)s."
+        )
+        % {"date": when},
+        status=Participation.Status.OPTION,
+    )
+
+
+def participation_exercise_option(
+    *, participation: Participation, actor, exercised_on: dt.date
+) -> Participation:
+    """An option participant joins the framework; the date is recorded."""
+    if not permissions.can_set_participation(actor, participation):
+        raise PermissionDenied(_("You may set only your own region's participation."))
+    if participation.status != Participation.Status.OPTION:
+        raise ValidationError({"status": _("Only a region on an option can exercise it.")})
+    if participation.option_exercised_on:
+        raise ValidationError({"option_exercised_on": _("The option has already been exercised.")})
+    participation.option_exercised_on = exercised_on
+    _with_actor(participation, actor)
+    participation.save()
+    return participation
+
+
+# UFO: candidates, scores, recommendation, decision ----------------------------------------
+
+
+@transaction.atomic
+def candidate_create(*, actor, title, category, plan_year, description="", proposer_region=None):
+    if not permissions.can_propose_candidate(actor):
+        raise PermissionDenied(_("You may not propose candidate areas."))
+    candidate = CandidateArea(
+        title=title,
+        category=category,
+        plan_year=plan_year,
+        description=description,
+        proposed_by=actor,
+        proposer_region=proposer_region,
+    )
+    candidate.full_clean(exclude=["proposed_by"])
+    _with_actor(candidate, actor)
+    candidate.save()
+    return candidate
+
+
+@transaction.atomic
+def score_sheet_submit(
+    *,
+    candidate: CandidateArea,
+    scorer,
+    scores: dict[str, tuple[int, str]],
+    with_other_body: str = ScoreSheet.OtherBody.NO,
+    other_body=None,
+    other_body_comment: str = "",
+) -> ScoreSheet:
+    """A UFO member scores every active criterion 1–5 with a comment; resubmitting replaces."""
+    if not permissions.can_score_candidate(scorer, candidate):
+        raise PermissionDenied(_("Only UFO members score candidate areas."))
+    if candidate.status not in (CandidateArea.Status.SCREENING, CandidateArea.Status.RECOMMENDED):
+        raise ValidationError(_("The candidate area has been decided; scores are closed."))
+    criteria = list(ScoringCriterion.objects.filter(active=True))
+    errors = {}
+    for criterion in criteria:
+        value = scores.get(criterion.code, (None, ""))[0]
+        if value is None or not (1 <= int(value) <= 5):
+            errors[criterion.code] = [_("Score “%(c)s” from 1 to 5.") % {"c": criterion.label}]
+    if with_other_body not in ScoreSheet.OtherBody.values:
+        errors["with_other_body"] = [_("Answer yes, no or worth examining.")]
+    if errors:
+        raise ValidationError(errors)
+    sheet, _created = ScoreSheet.objects.get_or_create(candidate=candidate, scorer=scorer)
+    sheet.with_other_body = with_other_body
+    sheet.other_body = other_body
+    sheet.other_body_comment = other_body_comment
+    _with_actor(sheet, scorer)
+    sheet.save()
+    sheet.scores.all().delete()
+    Score.objects.bulk_create(
+        Score(
+            sheet=sheet,
+            criterion=criterion,
+            value=int(scores[criterion.code][0]),
+            comment=scores[criterion.code][1] or "",
+        )
+        for criterion in criteria
+    )
+    return sheet
+
+
+@transaction.atomic
+def candidate_recommend(*, candidate: CandidateArea, actor) -> CandidateArea:
+    if not permissions.can_recommend_candidate(actor, candidate):
+        raise PermissionDenied(_("Only the UFO group recommends candidate areas."))
+    if candidate.status != CandidateArea.Status.SCREENING:
+        raise ValidationError(_("Only a candidate being scored can be recommended."))
+    if not candidate.score_sheets.exists():
+        raise ValidationError(_("Score the candidate before recommending it."))
+    candidate.status = CandidateArea.Status.RECOMMENDED
+    candidate.recommended_at = timezone.now()
+    _with_actor(candidate, actor)
+    candidate.save()
+    return candidate
+
+
+def suggest_lead_region(*, category) -> Region | None:
+    """The region that has led most tenders in the same CPV group (first three digits)."""
+    counts = (
+        TenderCase.objects.filter(
+            category__code__startswith=category.code[:3], lead_region__active=True
+        )
+        .values("lead_region")
+        .annotate(n=Count("id"))
+        .order_by("-n", "lead_region__code")
+    )
+    first = counts.first()
+    return Region.objects.get(pk=first["lead_region"]) if first else None
+
+
+class Decision:
+    APPROVE = "approve"
+    REJECT = "reject"
+    POSTPONE = "postpone"
+    CHOICES = (APPROVE, REJECT, POSTPONE)
+
+
+@transaction.atomic
+def candidate_decide(
+    *,
+    candidate: CandidateArea,
+    actor,
+    decision: str,
+    lead_region: Region | None = None,
+    reason: str = "",
+    postpone_to_year: int | None = None,
+) -> CandidateArea:
+    """A chief approves (creating the tender case), rejects with a reason, or postpones."""
+    if not permissions.can_decide_candidate(actor, candidate):
+        raise PermissionDenied(_("Only the procurement chiefs decide on candidate areas."))
+    if candidate.status != CandidateArea.Status.RECOMMENDED:
+        raise ValidationError(_("Only a recommended candidate area can be decided."))
+    if decision not in Decision.CHOICES:
+        raise ValidationError({"decision": _("Approve, reject or postpone.")})
+    if decision == Decision.APPROVE:
+        if lead_region is None:
+            raise ValidationError({"lead_region": _("Choose the lead region.")})
+        tender = TenderCase(
+            reference=_next_reference(timezone.localdate().year),
+            title=candidate.title,
+            description=candidate.description,
+            category=candidate.category,
+            area=TenderCase.Area.GOODS_SERVICES,
+            kind=TenderCase.Kind.FRAMEWORK,
+            has_options=True,
+            lead_region=lead_region,
+        )
+        _with_actor(tender, actor)
+        tender.save()
+        for region in Region.objects.filter(active=True):
+            participation = Participation(tender=tender, region=region)
+            _with_actor(participation, actor)
+            participation.save()
+        candidate.tender = tender
+        candidate.status = CandidateArea.Status.APPROVED
+    elif decision == Decision.REJECT:
+        if not reason.strip():
+            raise ValidationError({"reason": _("Give the reason for rejecting.")})
+        candidate.status = CandidateArea.Status.REJECTED
+    else:
+        if not postpone_to_year or postpone_to_year <= candidate.plan_year - 1:
+            raise ValidationError({"postpone_to_year": _("Give the year to postpone to.")})
+        candidate.status = CandidateArea.Status.POSTPONED
+        candidate.postponed_to_year = postpone_to_year
+    candidate.decision_reason = reason.strip()
+    candidate.decided_by = actor
+    candidate.decided_at = timezone.now()
+    _with_actor(candidate, actor)
+    candidate.save()
+    return candidate
+
+
+# Savings --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def savings_record(
+    *,
+    tender: TenderCase,
+    region: Region,
+    actor,
+    baseline_annual_cost: Decimal,
+    new_annual_cost: Decimal,
+    method: SavingsMethod,
+    contract_start: dt.date | None = None,
+    contract_end: dt.date | None = None,
+) -> SavingsRecord:
+    """Record (or correct) a region's saving on an awarded tender."""
+    if not permissions.can_record_savings(actor, tender, region):
+        raise PermissionDenied(_("You may record savings only for your own region."))
+    errors = {}
+    if tender.award_date is None:
+        errors["tender"] = [_("Savings are recorded after award.")]
+    if baseline_annual_cost is None or baseline_annual_cost <= 0:
+        errors["baseline_annual_cost"] = [_("The baseline annual cost must be above zero.")]
+    if new_annual_cost is None or new_annual_cost < 0:
+        errors["new_annual_cost"] = [_("The new annual cost cannot be negative.")]
+    if contract_start and contract_end and contract_end < contract_start:
+        errors["contract_end"] = [_("The contract cannot end before it starts.")]
+    if errors:
+        raise ValidationError(errors)
+    record = SavingsRecord.objects.filter(tender=tender, region=region).first() or SavingsRecord(
+        tender=tender, region=region, recorded_by=actor
+    )
+    record.baseline_annual_cost = baseline_annual_cost
+    record.new_annual_cost = new_annual_cost
+    record.method = method
+    record.contract_start = contract_start or tender.contract_start
+    record.contract_end = contract_end or tender.contract_end
+    _with_actor(record, actor)
+    record.save()
+    return record

@@ -1,0 +1,142 @@
+"""The cast: one persona per kind of user the collaboration has (healthchecks' alice/bob)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.db import transaction
+from django.test import Client
+from django.test.utils import override_settings
+
+from rfi.models import Category, Membership, Region
+from rfi.services import collaboration_load
+from tests.factories import MembershipFactory, UserFactory
+
+PERSONAS = (
+    "anonymous",
+    "officer_rm",
+    "officer_rsd",
+    "ufo_member",
+    "chief",
+    "secretariat",
+    "outsider",
+)
+MEMBER_PERSONAS = ("officer_rm", "officer_rsd", "ufo_member", "chief")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    # PBKDF2 with a million rounds costs ~0.3 s per user; the tests create hundreds.
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # DRF throttling counts requests in the cache; one test must not use up another's quota.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def regions(db) -> dict[str, Region]:
+    """The five Danish regions (and the partner bodies) from the collaboration file."""
+    collaboration_load(path=settings.COLLABORATION_FILE)
+    return {region.code: region for region in Region.objects.all()}
+
+
+@pytest.fixture
+def category_33(db) -> Category:
+    """CPV division 33 (medical equipment, pharmaceuticals and personal care products)."""
+    category, _ = Category.objects.get_or_create(
+        code="33000000",
+        defaults={
+            "check_digit": "0",
+            "label_en": "Medical equipments, pharmaceuticals and personal care products",
+            "label_da": "Medicinsk udstyr, lægemidler og produkter til personlig pleje",
+            "level": 1,
+        },
+    )
+    return category
+
+
+def _member(username: str, region: Region, role: str):
+    return MembershipFactory(user__username=username, region=region, role=role).user
+
+
+@pytest.fixture
+def officer_rm(regions):
+    return _member("officer_rm", regions["RM"], Membership.Role.OFFICER)
+
+
+@pytest.fixture
+def officer_rsd(regions):
+    return _member("officer_rsd", regions["RSD"], Membership.Role.OFFICER)
+
+
+@pytest.fixture
+def ufo_member(regions):
+    return _member("ufo_rm", regions["RM"], Membership.Role.UFO)
+
+
+@pytest.fixture
+def chief(regions):
+    return _member("chief_rm", regions["RM"], Membership.Role.CHIEF)
+
+
+@pytest.fixture
+def secretariat(db):
+    return UserFactory(username="secretariat", is_staff=True)
+
+
+@pytest.fixture
+def outsider(db):
+    """Signed in, but holds no role in any region and is not staff."""
+    return UserFactory(username="outsider")
+
+
+@pytest.fixture
+def anonymous():
+    return AnonymousUser()
+
+
+def client_for(user) -> Client:
+    """A test client signed in as ``user`` (or anonymous)."""
+    client = Client()
+    if user.is_authenticated:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def persona_client(request):
+    """``persona_client("officer_rm")`` → (user, signed-in client)."""
+
+    def make(name: str):
+        user = request.getfixturevalue(name)
+        return user, client_for(user)
+
+    return make
+
+
+@contextmanager
+def kept_for_module(django_db_blocker):
+    """Data built once for a whole module, rolled back when the module ends.
+
+    Each test still runs in its own savepoint inside this transaction, so what a
+    test writes is undone after it, and what the module built is undone at the end.
+    """
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)

@@ -1,0 +1,114 @@
+"""/healthz and the safe enqueue: a dead broker is reported fast, never waited on."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.urls import reverse
+
+from rfi.celery import app
+from rfi.tasks import BrokerUnavailable, enqueue, ping
+
+pytestmark = pytest.mark.django_db
+
+# Nothing listens on port 1: connections are refused at once.
+DEAD_BROKER = "redis://127.0.0.1:1/0"
+BOUND_SECONDS = 5
+
+
+def _drop_cached_connections(monkeypatch) -> None:
+    """Make a changed broker_url/result_backend take effect; undone after the test."""
+    monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)
+    monkeypatch.setattr(app, "_backend_cache", None)
+    if hasattr(app._local, "backend"):
+        monkeypatch.delattr(app._local, "backend")
+
+
+@pytest.fixture
+def dead_broker(monkeypatch):
+    """Celery configured for a broker and result backend that refuse connections."""
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+    monkeypatch.setitem(app.conf, "broker_url", DEAD_BROKER)
+    monkeypatch.setitem(app.conf, "result_backend", DEAD_BROKER)
+    _drop_cached_connections(monkeypatch)
+    yield
+    # The result backend built for the dead address lives on a thread-local that
+    # monkeypatch did not record; the original (if any) is put back after this.
+    if hasattr(app._local, "backend"):
+        del app._local.backend
+
+
+def test_healthz_in_embedded_mode(client):
+    response = client.get(reverse("healthz"))
+
+    body = response.json()
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert body["status"] == "ok"
+    assert {name: check["ok"] for name, check in body["checks"].items()} == {
+        "database": True,
+        "cache": True,
+        "broker": True,
+    }
+    assert body["checks"]["cache"]["detail"] == "LocMemCache"
+    assert "eager" in body["checks"]["broker"]["detail"]
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_healthz_needs_no_account_and_only_answers_get(client):
+    assert client.get(reverse("healthz")).status_code == 200
+    assert client.post(reverse("healthz")).status_code == 405
+
+
+def test_in_embedded_mode_a_task_runs_in_process():
+    result = enqueue(ping)
+
+    assert result.get(timeout=1) == "pong"
+
+
+def test_healthz_reports_an_unreachable_broker_quickly(client, dead_broker):
+    started = time.monotonic()
+    response = client.get(reverse("healthz"))
+    elapsed = time.monotonic() - started
+
+    body = response.json()
+    assert response.status_code == 503
+    assert elapsed < BOUND_SECONDS
+    assert body["status"] == "fail"
+    assert body["checks"]["broker"]["ok"] is False
+    detail = body["checks"]["broker"]["detail"]
+    assert "unreachable" in detail
+    assert "redis://127.0.0.1:1/0" in detail
+    # the other checks still answer for themselves
+    assert body["checks"]["database"]["ok"] is True
+    assert body["checks"]["cache"]["ok"] is True
+
+
+def test_enqueue_on_a_dead_broker_fails_fast_and_clearly(dead_broker):
+    started = time.monotonic()
+    with pytest.raises(BrokerUnavailable) as caught:
+        enqueue(ping)
+    elapsed = time.monotonic() - started
+
+    assert elapsed < BOUND_SECONDS
+    message = str(caught.value)
+    assert "unreachable" in message
+    assert "rfi.ping" in message
+
+
+def test_the_broker_address_in_a_report_hides_its_password(client, monkeypatch, dead_broker):
+    monkeypatch.setitem(app.conf, "broker_url", "redis://:s3cret-pw@127.0.0.1:1/0")
+    _drop_cached_connections(monkeypatch)
+
+    body = client.get(reverse("healthz")).json()
+
+    assert "s3cret-pw" not in body["checks"]["broker"]["detail"]
+    assert "redis://127.0.0.1:1/0" in body["checks"]["broker"]["detail"]
+
+
+def test_after_a_dead_broker_test_the_app_is_eager_again():
+    # Guards the fixture: a leaked broker setting would make every later task hang.
+    assert app.conf.task_always_eager is True
+    assert enqueue(ping).get(timeout=1) == "pong"

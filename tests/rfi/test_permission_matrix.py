@@ -1,0 +1,365 @@
+"""THE permission matrix: every named route × every persona, and the rules behind it.
+
+Adding a route without classifying it here fails ``test_every_route_is_classified``
+with the route's name, so nobody ships a page whose access was never decided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from rfi import permissions
+from rfi.models import Membership, PartnerBody, Region
+from tests.conftest import MEMBER_PERSONAS, PERSONAS, client_for
+
+pytestmark = pytest.mark.django_db
+
+
+class Access(Enum):
+    PUBLIC = "everyone, no account needed"
+    SIGNED_IN = "every signed-in user, with or without a role"
+    MEMBERS = "holders of a role in an active region, and the secretariat"
+    SECRETARIAT = "the secretariat (staff) only"
+    API = "REST API for every signed-in user"
+    GUESTS = "the login form: signed-in users are sent home"
+    POST_ONLY = "no GET: the route only takes POST"
+    REDIRECT = "GET only redirects, changing nothing"
+    ADMIN = "Django admin: the secretariat; others go to the admin login"
+
+
+@dataclass(frozen=True)
+class Route:
+    access: Access
+    # Builds the URL kwargs from the fixtures (regions, category_33).
+    kwargs: Callable[[dict], dict] = field(default=lambda data: {})
+    # For a whole namespace: the names that stand for it in the GET checks.
+    samples: tuple[str, ...] = ()
+
+
+def _region_pk(data: dict) -> dict:
+    return {"pk": data["regions"]["RM"].pk}
+
+
+def _partner_body_pk(data: dict) -> dict:
+    return {"pk": PartnerBody.objects.get(code="AMGROS").pk}
+
+
+ADMIN_NAMESPACE = "admin:*"
+
+ROUTES: dict[str, Route] = {
+    "home": Route(Access.PUBLIC),
+    "healthz": Route(Access.PUBLIC),
+    "me": Route(Access.SIGNED_IN),
+    "audit_log": Route(Access.SECRETARIAT),
+    "categories": Route(Access.SIGNED_IN),
+    "login": Route(Access.GUESTS),
+    "logout": Route(Access.POST_ONLY),
+    "password_change": Route(Access.SIGNED_IN),
+    "password_change_done": Route(Access.SIGNED_IN),
+    "set_language": Route(Access.REDIRECT),
+    "tenders:index": Route(Access.MEMBERS),
+    "suppliers:index": Route(Access.MEMBERS),
+    "spend:index": Route(Access.MEMBERS),
+    "kpi:index": Route(Access.MEMBERS),
+    "api-root": Route(Access.API),
+    "api-me": Route(Access.API),
+    "region-list": Route(Access.API),
+    "region-detail": Route(Access.API, kwargs=_region_pk),
+    "partnerbody-list": Route(Access.API),
+    "partnerbody-detail": Route(Access.API, kwargs=_partner_body_pk),
+    "category-list": Route(Access.API),
+    "category-detail": Route(Access.API, kwargs=lambda data: {"code": "33000000"}),
+    "api-token": Route(Access.POST_ONLY),
+    # The OpenAPI schema and its viewer describe the endpoints, never their data;
+    # drf-spectacular serves them to everyone (SERVE_PERMISSIONS default AllowAny).
+    "schema": Route(Access.PUBLIC),
+    "api-docs": Route(Access.PUBLIC),
+    ADMIN_NAMESPACE: Route(Access.ADMIN, samples=("admin:index", "admin:rfi_region_changelist")),
+}
+
+
+def _route_names(resolver: URLResolver, namespace: str = "") -> set[str]:
+    names: set[str] = set()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names |= _route_names(pattern, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(f"{namespace}{pattern.name}")
+    return names
+
+
+def resolver_names() -> set[str]:
+    """Every named route of the project, the admin namespace counted as one class."""
+    return {
+        ADMIN_NAMESPACE if name.startswith("admin:") else name
+        for name in _route_names(get_resolver())
+    }
+
+
+def test_every_route_is_classified():
+    names = resolver_names()
+
+    unclassified = sorted(names - set(ROUTES))
+    stale = sorted(set(ROUTES) - names)
+
+    assert not unclassified, f"routes missing from the permission matrix: {unclassified}"
+    assert not stale, f"the permission matrix names routes that no longer exist: {stale}"
+
+
+def test_the_resolver_walk_sees_namespaced_and_api_routes():
+    names = _route_names(get_resolver())
+
+    assert {"tenders:index", "kpi:index", "region-detail", "admin:index"} <= names
+    assert "admin:rfi_region_changelist" in names
+
+
+# --- every persona × every GET route --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    statuses: frozenset[int]
+    redirect_to: str | None = None
+
+
+def _ok() -> Outcome:
+    return Outcome(frozenset({200}))
+
+
+def _forbidden() -> Outcome:
+    return Outcome(frozenset({403}))
+
+
+def _to_login(url: str) -> Outcome:
+    return Outcome(frozenset({302}), f"{reverse('login')}?next={url}")
+
+
+def expected(access: Access, persona: str, url: str) -> Outcome:
+    anonymous = persona == "anonymous"
+    if access is Access.PUBLIC:
+        return _ok()
+    if access is Access.SIGNED_IN:
+        return _to_login(url) if anonymous else _ok()
+    if access is Access.MEMBERS:
+        if anonymous:
+            return _to_login(url)
+        return _forbidden() if persona == "outsider" else _ok()
+    if access is Access.SECRETARIAT:
+        if anonymous:
+            return _to_login(url)
+        return _ok() if persona == "secretariat" else _forbidden()
+    if access is Access.API:
+        return Outcome(frozenset({401, 403})) if anonymous else _ok()
+    if access is Access.GUESTS:
+        return _ok() if anonymous else Outcome(frozenset({302}), reverse("home"))
+    if access is Access.POST_ONLY:
+        return Outcome(frozenset({405}))
+    if access is Access.REDIRECT:
+        return Outcome(frozenset({302}), "/")
+    if access is Access.ADMIN:
+        if persona == "secretariat":
+            return _ok()
+        return Outcome(frozenset({302}), f"{reverse('admin:login')}?next={url}")
+    raise AssertionError(f"no rule for {access}")
+
+
+def _get_cases() -> list[tuple[str, str]]:
+    cases = []
+    for name, route in ROUTES.items():
+        for url_name in route.samples or (name,):
+            cases.extend((persona, url_name) for persona in PERSONAS)
+    return cases
+
+
+def _route_of(url_name: str) -> Route:
+    return ROUTES[ADMIN_NAMESPACE if url_name.startswith("admin:") else url_name]
+
+
+@pytest.mark.parametrize(("persona", "url_name"), _get_cases())
+def test_get_route_as_persona(persona, url_name, persona_client, regions, category_33):
+    # given
+    route = _route_of(url_name)
+    url = reverse(url_name, kwargs=route.kwargs({"regions": regions}))
+    _, client = persona_client(persona)
+
+    # when
+    response = client.get(url)
+
+    # then
+    outcome = expected(route.access, persona, url)
+    assert response.status_code in outcome.statuses, (
+        f"{persona} GET {url} ({url_name}, {route.access.name}): "
+        f"{response.status_code}, expected {sorted(outcome.statuses)}"
+    )
+    if outcome.redirect_to is not None:
+        assert response["Location"] == outcome.redirect_to
+
+
+@pytest.mark.parametrize("persona", ["anonymous", "officer_rm", "secretariat"])
+def test_format_suffix_routes_follow_the_same_rule(persona, persona_client, regions):
+    _, client = persona_client(persona)
+
+    response = client.get(reverse("region-list", kwargs={"format": "json"}))
+
+    if persona == "anonymous":
+        assert response.status_code in {401, 403}
+    else:
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("application/json")
+        assert {r["code"] for r in response.json()["results"]} == set(regions)
+
+
+def test_a_refused_page_shows_the_access_denied_page(persona_client):
+    _, client = persona_client("outsider")
+
+    response = client.get(reverse("tenders:index"))
+
+    assert response.status_code == 403
+    assert "403.html" in [t.name for t in response.templates]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_logout_by_post_signs_out(persona, persona_client):
+    user, client = persona_client(persona)
+
+    response = client.post(reverse("logout"))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+    assert "_auth_user_id" not in client.session
+
+
+# --- writes through the API -------------------------------------------------------------
+
+NEW_REGION = {"code": "RX", "name_da": "Region Eksempel", "name_en": "Example Region"}
+NEW_PARTNER_BODY = {"code": "NEWBODY", "name_da": "Nyt indkøbsfællesskab", "kind": "other"}
+
+
+@pytest.mark.parametrize(
+    ("persona", "statuses"),
+    [
+        ("anonymous", {401, 403}),
+        ("outsider", {403}),
+        ("officer_rm", {403}),
+        ("officer_rsd", {403}),
+        ("ufo_member", {403}),
+        ("chief", {403}),
+        ("secretariat", {201}),
+    ],
+)
+def test_create_region_through_api(persona, statuses, persona_client, regions):
+    _, client = persona_client(persona)
+
+    response = client.post(reverse("region-list"), NEW_REGION, content_type="application/json")
+
+    assert response.status_code in statuses
+    created = Region.objects.filter(code="RX").exists()
+    assert created is (persona == "secretariat")
+
+
+@pytest.mark.parametrize(
+    ("persona", "statuses"),
+    [
+        ("anonymous", {401, 403}),
+        ("officer_rm", {403}),
+        ("ufo_member", {403}),
+        ("chief", {403}),
+        ("secretariat", {201}),
+    ],
+)
+def test_create_partner_body_through_api(persona, statuses, persona_client, regions):
+    _, client = persona_client(persona)
+
+    response = client.post(
+        reverse("partnerbody-list"), NEW_PARTNER_BODY, content_type="application/json"
+    )
+
+    assert response.status_code in statuses
+    assert PartnerBody.objects.filter(code="NEWBODY").exists() is (persona == "secretariat")
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"), [("officer_rm", 403), ("chief", 403), ("secretariat", 200)]
+)
+def test_rename_region_through_api(persona, status, persona_client, regions):
+    _, client = persona_client(persona)
+    rm = regions["RM"]
+
+    response = client.patch(
+        reverse("region-detail", kwargs={"pk": rm.pk}),
+        {"name_da": "Region Midt"},
+        content_type="application/json",
+    )
+
+    assert response.status_code == status
+    rm.refresh_from_db()
+    assert (rm.name_da == "Region Midt") is (persona == "secretariat")
+
+
+@pytest.mark.parametrize(("persona", "status"), [("officer_rm", 403), ("secretariat", 405)])
+def test_categories_are_read_only_through_api(persona, status, persona_client, category_33):
+    _, client = persona_client(persona)
+
+    response = client.post(
+        reverse("category-list"),
+        {"code": "33100000", "label_da": "x", "label_en": "x"},
+        content_type="application/json",
+    )
+
+    assert response.status_code == status
+
+
+# --- the rules themselves --------------------------------------------------------------
+
+RULES = {
+    # rule: the personas it answers True for
+    permissions.is_secretariat: {"secretariat"},
+    permissions.can_manage_reference_data: {"secretariat"},
+    permissions.can_view_audit_log: {"secretariat"},
+    permissions.can_access_admin: {"secretariat"},
+    permissions.can_view_internal_pages: {*MEMBER_PERSONAS, "secretariat"},
+    permissions.can_view_reference_data: {*MEMBER_PERSONAS, "secretariat", "outsider"},
+    permissions.can_view_own_profile: {*MEMBER_PERSONAS, "secretariat", "outsider"},
+    permissions.can_use_api: {*MEMBER_PERSONAS, "secretariat", "outsider"},
+    permissions.can_view_health: set(PERSONAS),
+}
+
+
+@pytest.mark.parametrize("rule", list(RULES), ids=lambda rule: rule.__name__)
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_permission_rule(rule, persona, request):
+    user = request.getfixturevalue(persona)
+
+    assert rule(user) is (persona in RULES[rule])
+
+
+def test_roles_are_per_region(officer_rm, regions):
+    assert permissions.roles_in(officer_rm, regions["RM"]) == {Membership.Role.OFFICER}
+    assert permissions.roles_in(officer_rm, regions["RSD"]) == set()
+    assert permissions.regions_with_role(officer_rm, Membership.Role.OFFICER) == {regions["RM"].pk}
+    assert not permissions.has_role(officer_rm, Membership.Role.CHIEF)
+
+
+def test_a_role_in_a_deactivated_region_gives_no_access(officer_rm, regions):
+    # given
+    Region.objects.filter(code="RM").update(active=False)
+
+    # when
+    response = client_for(officer_rm).get(reverse("tenders:index"))
+
+    # then
+    assert response.status_code == 403
+    assert not permissions.can_view_internal_pages(officer_rm)
+
+
+def test_a_deactivated_staff_account_is_not_the_secretariat(secretariat):
+    secretariat.is_active = False
+
+    assert not permissions.is_secretariat(secretariat)
+    assert not permissions.can_manage_reference_data(secretariat)
