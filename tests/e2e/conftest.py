@@ -12,7 +12,18 @@ from pathlib import Path
 
 import pytest
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+@pytest.fixture(scope="package", autouse=True)
+def _allow_orm_beside_playwrights_event_loop():
+    """Switch the guard off for this package only; restored when the package is done."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -37,9 +48,13 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
-def e2e_browser():
-    """One headless chromium for the session; skipped without it, but never on CI."""
+@pytest.fixture(scope="package")
+def e2e_browser(django_db_setup, _allow_orm_beside_playwrights_event_loop):
+    """One headless chromium for this package; skipped without it, but never on CI.
+
+    Package scope: Playwright's event loop stops when the e2e tests are done, so the
+    rest of the suite runs with Django's async-safety guard on.
+    """
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} is missing: install Debian's chromium package to run the e2e tests"
         if os.environ.get("CI") == "true":

@@ -56,7 +56,9 @@ print(json.dumps({
 
 
 def _environment(**variables: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
+    # DJANGO_ALLOW_ASYNC_UNSAFE: a test harness switch that --deploy rightly flags.
+    dropped = {*CONFIG_VARIABLES, "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env["DJANGO_SETTINGS_MODULE"] = "rfi.settings"
     env.update(variables)
     return env
