@@ -26,7 +26,8 @@ def navigation(request) -> dict:
         items.append((reverse("admin:index"), _("Administration")))
     current = request.path
     return {
+        "can_import_plan": permissions.can_import_plan(user),
         "nav_items": [
             {"url": url, "label": label, "current": current.startswith(url)} for url, label in items
-        ]
+        ],
     }

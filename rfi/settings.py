@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -148,7 +149,17 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
     "retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 }
 CELERY_REDIS_SOCKET_TIMEOUT = 3
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Daily at 07:00, before the working day: decision reminders fall due on exact days
+    # (14 and 3 days before a deadline, PlanSettings), so the task must run every day and
+    # once is enough (a DeadlineReminder row stops a second mail). A run still queued an
+    # hour later is dropped: tomorrow's run is the next chance, not a late-morning burst.
+    "tenders-decision-reminders": {
+        "task": "tenders.send_decision_reminders",
+        "schedule": crontab(hour=7, minute=0),
+        "options": {"expires": 3600},
+    },
+}
 
 # Authentication -----------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/topics/auth/ and https://django-axes.readthedocs.io/
@@ -202,9 +213,10 @@ STORAGES = {
 # REST API ---------------------------------------------------------------------------
 # https://www.django-rest-framework.org/api-guide/settings/
 REST_FRAMEWORK = {
+    # Token first: an unauthenticated request then gets 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -228,6 +240,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # "status" and "kind" name several choice lists; give each its own schema name.
+    "ENUM_NAME_OVERRIDES": {
+        "TenderStatusEnum": "tenders.models.TenderCase.Status",
+        "TenderKindEnum": "tenders.models.TenderCase.Kind",
+        "ParticipationStatusEnum": "tenders.models.Participation.Status",
+    },
 }
 
 # Security ------------------------------------------------------------------------------

@@ -8,11 +8,17 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from rfi import api, views
+from tenders import api as tenders_api
 
 router = DefaultRouter()
 router.register("regions", api.RegionViewSet, basename="region")
 router.register("partner-bodies", api.PartnerBodyViewSet, basename="partnerbody")
 router.register("categories", api.CategoryViewSet, basename="category")
+router.register("tenders", tenders_api.TenderViewSet, basename="tender")
+router.register("participations", tenders_api.ParticipationViewSet, basename="participation")
+router.register("candidates", tenders_api.CandidateViewSet, basename="candidate")
+router.register("score-sheets", tenders_api.ScoreSheetViewSet, basename="scoresheet")
+router.register("savings", tenders_api.SavingsViewSet, basename="savings")
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -46,12 +46,27 @@ class PlanSettings(models.Model):
         return sorted({int(d) for d in self.reminder_days.split(",") if d.strip().isdigit()})
 
 
-class OptOutReason(models.Model):
-    """A reason a region may give for opting out; the secretariat keeps the list."""
+class CodedList(models.Model):
+    """An entry of a list the secretariat keeps: a code and a Danish and English label."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     label_da = models.CharField(_("Danish label"), max_length=200)
     label_en = models.CharField(_("English label"), max_length=200, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return _in_language(self.label_da, self.label_en)
+
+
+class OptOutReason(CodedList):
+    """A reason a region may give for opting out; the secretariat keeps the list."""
+
     asks_contract_end = models.BooleanField(
         _("asks for the end date of an existing contract"),
         default=False,
@@ -65,13 +80,6 @@ class OptOutReason(models.Model):
         ordering = ["order", "code"]
         verbose_name = _("opt-out reason")
         verbose_name_plural = _("opt-out reasons")
-
-    def __str__(self) -> str:
-        return self.label
-
-    @property
-    def label(self) -> str:
-        return _in_language(self.label_da, self.label_en)
 
 
 class TenderCase(models.Model):
@@ -245,12 +253,9 @@ class DeadlineReminder(models.Model):
         ]
 
 
-class ScoringCriterion(models.Model):
+class ScoringCriterion(CodedList):
     """A line of the UFO scoring template; weights are data."""
 
-    code = models.SlugField(_("code"), max_length=40, unique=True)
-    label_da = models.CharField(_("Danish label"), max_length=200)
-    label_en = models.CharField(_("English label"), max_length=200, blank=True)
     weight = models.DecimalField(
         _("weight"),
         max_digits=5,
@@ -266,13 +271,6 @@ class ScoringCriterion(models.Model):
         ordering = ["order", "code"]
         verbose_name = _("scoring criterion")
         verbose_name_plural = _("scoring criteria")
-
-    def __str__(self) -> str:
-        return self.label
-
-    @property
-    def label(self) -> str:
-        return _in_language(self.label_da, self.label_en)
 
 
 class CandidateArea(models.Model):
@@ -386,20 +384,13 @@ class Score(models.Model):
         ]
 
 
-class SavingsMethod(models.Model):
+class SavingsMethod(CodedList):
     """How a saving was calculated; the secretariat keeps the list."""
-
-    code = models.SlugField(_("code"), max_length=40, unique=True)
-    label_da = models.CharField(_("Danish label"), max_length=200)
-    label_en = models.CharField(_("English label"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["code"]
         verbose_name = _("calculation method")
         verbose_name_plural = _("calculation methods")
-
-    def __str__(self) -> str:
-        return _in_language(self.label_da, self.label_en)
 
 
 class SavingsRecord(models.Model):

@@ -38,7 +38,10 @@ class TenderFilter(django_filters.FilterSet):
         label=_("Participating region"),
     )
     category = django_filters.CharFilter(method="filter_category", label=_("CPV code"))
-    year = django_filters.NumberFilter(method="filter_year", label=_("Year"))
+    # Bounded: a year outside 1–9999 cannot become a date and would fail in the lookup.
+    year = django_filters.NumberFilter(
+        method="filter_year", label=_("Year"), min_value=1, max_value=9999
+    )
     ordering = django_filters.OrderingFilter(
         fields=(
             ("reference", "reference"),
@@ -74,10 +77,11 @@ class TenderFilter(django_filters.FilterSet):
             )
         return queryset.filter(condition)
 
-    def filter_participating(self, queryset, name, region):
+    def filter_participating(self, queryset, name, value: Region):
+        # The hint on ``value`` tells drf-spectacular the query parameter is a plain string.
         takes_part = Participation.objects.filter(
             tender=OuterRef("pk"),
-            region=region,
+            region=value,
             status__in=[Participation.Status.FULL, Participation.Status.OPTION],
         )
         return queryset.filter(Exists(takes_part))

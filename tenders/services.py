@@ -366,6 +366,16 @@ def suggest_lead_region(*, category) -> Region | None:
     return Region.objects.get(pk=first["lead_region"]) if first else None
 
 
+MEDICO_DIVISIONS = ("33",)
+
+
+def area_of(category) -> str:
+    """Medical equipment (CPV division 33) is medico; everything else goods and services."""
+    if category.code[:2] in MEDICO_DIVISIONS:
+        return TenderCase.Area.MEDICO_ACQUISITIONS
+    return TenderCase.Area.GOODS_SERVICES
+
+
 class Decision:
     APPROVE = "approve"
     REJECT = "reject"
@@ -398,7 +408,7 @@ def candidate_decide(
             title=candidate.title,
             description=candidate.description,
             category=candidate.category,
-            area=TenderCase.Area.GOODS_SERVICES,
+            area=area_of(candidate.category),
             kind=TenderCase.Kind.FRAMEWORK,
             has_options=True,
             lead_region=lead_region,
@@ -468,3 +478,87 @@ def savings_record(
     _with_actor(record, actor)
     record.save()
     return record
+
+
+# Decision reminders -----------------------------------------------------------------------
+
+
+def decision_reminders_send(*, today: dt.date | None = None) -> int:
+    """Mail the officers of every pending region N days before the decision deadline.
+
+    N comes from PlanSettings.reminder_day_list (14 and 3 by default). One
+    DeadlineReminder row per (participation, deadline, days before), created in the
+    same transaction as the mail is sent, makes a second run the same day send nothing:
+    a concurrent run blocks on the unique constraint and then finds the row. A mail
+    that fails rolls its row back, so the next run tries again. Returns the number sent.
+    """
+    import logging
+
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.urls import reverse
+    from django.utils import translation
+    from django.utils.translation import ngettext
+
+    from tenders import selectors
+    from tenders.models import DeadlineReminder
+
+    logger = logging.getLogger(__name__)
+    today = today or timezone.localdate()
+    days = PlanSettings.current().reminder_day_list
+    sent = 0
+    for participation in selectors.pending_reminders_due(today=today, days=days):
+        tender, region = participation.tender, participation.region
+        deadline = tender.decision_deadline
+        days_before = (deadline - today).days
+        try:
+            with transaction.atomic():
+                reminder, created = DeadlineReminder.objects.get_or_create(
+                    participation=participation, deadline=deadline, days_before=days_before
+                )
+                if not created:
+                    continue
+                recipients = selectors.officer_emails(region=region)
+                if recipients:
+                    link = getattr(settings, "SITE_URL", "").rstrip("/") + reverse(
+                        "tenders:participation",
+                        kwargs={"reference": tender.reference, "region_code": region.code},
+                    )
+                    with translation.override("da"):
+                        values = {
+                            "region": region.name,
+                            "reference": tender.reference,
+                            "title": tender.title,
+                            "deadline": deadline.strftime("%d-%m-%Y"),
+                            "link": link,
+                        }
+                        values["in_days"] = ngettext(
+                            "in %(days)d day", "in %(days)d days", days_before
+                        ) % {"days": days_before}
+                        subject = (
+                            _("Reminder: decide on %(reference)s %(title)s by %(deadline)s")
+                            % values
+                        )
+                        body = (
+                            _(
+                                "%(region)s has not yet decided whether to take part in the "
+                                "joint tender %(reference)s “%(title)s”.\n\n"
+                                "The decision deadline is %(deadline)s (%(in_days)s). Follow or "
+                                "explain: record full participation, participation on an "
+                                "option, or an opt-out with a written justification.\n\n"
+                                "Record the decision here: %(link)s\n"
+                            )
+                            % values
+                        )
+                    send_mail(subject, body, None, recipients)
+                reminder.recipients = len(recipients)
+                reminder.save(update_fields=["recipients"])
+        except OSError:  # smtplib.SMTPException is an OSError
+            logger.exception(
+                "decision reminder for %s %s not sent; the next run tries again",
+                tender.reference,
+                region.code,
+            )
+            continue
+        sent += 1
+    return sent

@@ -30,6 +30,13 @@ class Access(Enum):
     POST_ONLY = "no GET: the route only takes POST"
     REDIRECT = "GET only redirects, changing nothing"
     ADMIN = "Django admin: the secretariat; others go to the admin login"
+    OFFICERS = "procurement officers of any region, and the secretariat"
+    RM_OFFICERS = "officers of the region concerned (RM in the fixtures), and the secretariat"
+    PROPOSERS = "officers and UFO members of any region, and the secretariat"
+    UFO = "UFO members only (the secretariat does not score)"
+    CHIEFS = "procurement chiefs of any region, and the secretariat"
+    API_MEMBERS = "REST API for members: a signed-in user without a role gets 403"
+    API_POST_ONLY = "REST API action taking only POST: members get 405 on GET, others 401/403"
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,56 @@ def _partner_body_pk(data: dict) -> dict:
     return {"pk": PartnerBody.objects.get(code="AMGROS").pk}
 
 
+def _plan_tender(data: dict):
+    """A case led by RM with every region pending (the plan pages' fixture)."""
+    from rfi.models import Category
+    from tenders.models import Participation, TenderCase
+
+    tender, created = TenderCase.objects.get_or_create(
+        reference="FUP-2026-900",
+        defaults={
+            "title": "Matrix-sag",
+            "category": Category.objects.get(code="33000000"),
+            "area": TenderCase.Area.MEDICO_ACQUISITIONS,
+            "kind": TenderCase.Kind.FRAMEWORK,
+            "has_options": True,
+            "lead_region": data["regions"]["RM"],
+        },
+    )
+    if created:
+        for region in data["regions"].values():
+            Participation.objects.create(tender=tender, region=region)
+    return tender
+
+
+def _plan_tender_reference(data: dict) -> dict:
+    return {"reference": _plan_tender(data).reference}
+
+
+def _plan_participation_rm(data: dict) -> dict:
+    return {"reference": _plan_tender(data).reference, "region_code": "RM"}
+
+
+def _ufo_candidate(data: dict):
+    """A candidate area being scored, in CPV division 33 (the UFO pages' fixture)."""
+    from rfi.models import Category
+    from tenders.models import CandidateArea
+
+    candidate, _ = CandidateArea.objects.get_or_create(
+        title="Matrix-kandidat",
+        defaults={"category": Category.objects.get(code="33000000"), "plan_year": 2027},
+    )
+    return candidate
+
+
+def _ufo_candidate_pk(data: dict) -> dict:
+    return {"pk": _ufo_candidate(data).pk}
+
+
+def _api_participation_rm_pk(data: dict) -> dict:
+    return {"pk": _plan_tender(data).participations.get(region__code="RM").pk}
+
+
 ADMIN_NAMESPACE = "admin:*"
 
 ROUTES: dict[str, Route] = {
@@ -63,6 +120,26 @@ ROUTES: dict[str, Route] = {
     "password_change_done": Route(Access.SIGNED_IN),
     "set_language": Route(Access.REDIRECT),
     "tenders:index": Route(Access.MEMBERS),
+    "tenders:create": Route(Access.OFFICERS),
+    "tenders:outstanding": Route(Access.MEMBERS),
+    "tenders:options": Route(Access.MEMBERS),
+    "tenders:status_report": Route(Access.MEMBERS),
+    "tenders:region": Route(Access.MEMBERS, kwargs=lambda data: {"code": "RSD"}),
+    "tenders:detail": Route(Access.MEMBERS, kwargs=_plan_tender_reference),
+    "tenders:edit": Route(Access.RM_OFFICERS, kwargs=_plan_tender_reference),
+    "tenders:participation": Route(Access.RM_OFFICERS, kwargs=_plan_participation_rm),
+    "tenders:option_exercise": Route(Access.POST_ONLY, kwargs=_plan_participation_rm),
+    "tenders:candidates": Route(Access.MEMBERS),
+    "tenders:candidate_create": Route(Access.PROPOSERS),
+    "tenders:candidate": Route(Access.MEMBERS, kwargs=_ufo_candidate_pk),
+    "tenders:candidate_score": Route(Access.UFO, kwargs=_ufo_candidate_pk),
+    "tenders:candidate_recommend": Route(Access.POST_ONLY, kwargs=_ufo_candidate_pk),
+    "tenders:candidate_decide": Route(Access.CHIEFS, kwargs=_ufo_candidate_pk),
+    "tenders:savings": Route(Access.MEMBERS, kwargs=_plan_tender_reference),
+    "tenders:savings_overview": Route(Access.MEMBERS),
+    "tenders:export": Route(Access.MEMBERS),
+    "tenders:status_report_export": Route(Access.MEMBERS),
+    "tenders:import": Route(Access.SECRETARIAT),
     "suppliers:index": Route(Access.MEMBERS),
     "spend:index": Route(Access.MEMBERS),
     "kpi:index": Route(Access.MEMBERS),
@@ -75,6 +152,17 @@ ROUTES: dict[str, Route] = {
     "category-list": Route(Access.API),
     "category-detail": Route(Access.API, kwargs=lambda data: {"code": "33000000"}),
     "api-token": Route(Access.POST_ONLY),
+    "tender-list": Route(Access.API_MEMBERS),
+    "tender-detail": Route(Access.API_MEMBERS, kwargs=_plan_tender_reference),
+    "participation-list": Route(Access.API_MEMBERS),
+    "participation-detail": Route(Access.API_MEMBERS, kwargs=_api_participation_rm_pk),
+    "participation-exercise-option": Route(Access.API_POST_ONLY, kwargs=_api_participation_rm_pk),
+    "candidate-list": Route(Access.API_MEMBERS),
+    "candidate-detail": Route(Access.API_MEMBERS, kwargs=_ufo_candidate_pk),
+    "candidate-recommend": Route(Access.API_POST_ONLY, kwargs=_ufo_candidate_pk),
+    "candidate-decide": Route(Access.API_POST_ONLY, kwargs=_ufo_candidate_pk),
+    "scoresheet-list": Route(Access.API_MEMBERS),
+    "savings-list": Route(Access.API_MEMBERS),
     # The OpenAPI schema and its viewer describe the endpoints, never their data;
     # drf-spectacular serves them to everyone (SERVE_PERMISSIONS default AllowAny).
     "schema": Route(Access.PUBLIC),
@@ -162,6 +250,35 @@ def expected(access: Access, persona: str, url: str) -> Outcome:
         return Outcome(frozenset({405}))
     if access is Access.REDIRECT:
         return Outcome(frozenset({302}), "/")
+    if access is Access.OFFICERS:
+        if anonymous:
+            return _to_login(url)
+        return _ok() if persona in {"officer_rm", "officer_rsd", "secretariat"} else _forbidden()
+    if access is Access.RM_OFFICERS:
+        if anonymous:
+            return _to_login(url)
+        return _ok() if persona in {"officer_rm", "secretariat"} else _forbidden()
+    if access is Access.PROPOSERS:
+        if anonymous:
+            return _to_login(url)
+        proposers = {"officer_rm", "officer_rsd", "ufo_member", "secretariat"}
+        return _ok() if persona in proposers else _forbidden()
+    if access is Access.UFO:
+        if anonymous:
+            return _to_login(url)
+        return _ok() if persona == "ufo_member" else _forbidden()
+    if access is Access.CHIEFS:
+        if anonymous:
+            return _to_login(url)
+        return _ok() if persona in {"chief", "secretariat"} else _forbidden()
+    if access is Access.API_MEMBERS:
+        if anonymous:
+            return Outcome(frozenset({401, 403}))
+        return _forbidden() if persona == "outsider" else _ok()
+    if access is Access.API_POST_ONLY:
+        if anonymous:
+            return Outcome(frozenset({401, 403}))
+        return _forbidden() if persona == "outsider" else Outcome(frozenset({405}))
     if access is Access.ADMIN:
         if persona == "secretariat":
             return _ok()
@@ -328,6 +445,12 @@ RULES = {
     permissions.can_view_own_profile: {*MEMBER_PERSONAS, "secretariat", "outsider"},
     permissions.can_use_api: {*MEMBER_PERSONAS, "secretariat", "outsider"},
     permissions.can_view_health: set(PERSONAS),
+    permissions.can_propose_candidate: {"officer_rm", "officer_rsd", "ufo_member", "secretariat"},
+    permissions.can_score_candidate: {"ufo_member"},
+    permissions.can_recommend_candidate: {"ufo_member", "secretariat"},
+    permissions.can_decide_candidate: {"chief", "secretariat"},
+    permissions.can_import_plan: {"secretariat"},
+    permissions.can_manage_plan_settings: {"secretariat"},
 }
 
 

@@ -421,6 +421,7 @@ def test_a_chief_approves_a_recommended_candidate_into_a_case_with_all_regions_p
     assert suggested.code == "RSD"
     assert candidate.status == CandidateArea.Status.APPROVED
     assert candidate.tender.lead_region == regions["RSD"]
+    assert candidate.tender.area == TenderCase.Area.MEDICO_ACQUISITIONS  # CPV division 33
     assert set(candidate.tender.participations.values_list("status", flat=True)) == {"pending"}
     assert candidate.tender.participations.count() == 5
 

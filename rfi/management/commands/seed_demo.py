@@ -4,6 +4,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from rfi.services import demo_users_create
+from tenders.demo import plan_demo_load
 
 DEFAULT_DEMO_PASSWORD = "demo-rfi-2026"
 
@@ -26,3 +27,9 @@ class Command(BaseCommand):
         for user in users:
             note = "" if user.created else "  (already existed, password unchanged)"
             self.stdout.write(f"  {user.username:<16} {user.password:<16} {user.description}{note}")
+        plan = plan_demo_load()
+        self.stdout.write("")
+        self.stdout.write(
+            f"Demo tender plan: {plan.tenders} cases, {plan.savings} savings records and "
+            f"{plan.candidates} candidate areas added ({plan.skipped} cases already there)"
+        )

@@ -3,6 +3,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from rfi.services import collaboration_load
+from tenders.reference import plan_reference_load
 
 
 class Command(BaseCommand):
@@ -22,3 +23,8 @@ class Command(BaseCommand):
             f"{result.unchanged} unchanged"
         )
         call_command("load_cpv", stdout=self.stdout)
+        plan = plan_reference_load()
+        self.stdout.write(
+            f"Tender plan reference data (opt-out reasons, scoring criteria, savings methods, "
+            f"settings): {plan.created} created, {plan.unchanged} unchanged"
+        )

@@ -1,0 +1,719 @@
+"""The joint tender plan over the REST API: the same services and rights as the browser.
+
+Reads are for the collaboration's members (``can_view_internal_pages``); every write
+goes through an input serializer to a service in tenders/services.py, which checks the
+actor's rights. A service's PermissionDenied answers 403, its ValidationError 400 with
+the messages by field.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import django_filters
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from rfi import permissions
+from rfi.models import Category, PartnerBody, Region
+from tenders import selectors, services
+from tenders.forms_ufo import regions_of
+from tenders.models import (
+    CandidateArea,
+    OptOutReason,
+    Participation,
+    SavingsMethod,
+    SavingsRecord,
+    Score,
+    ScoreSheet,
+    ScoringCriterion,
+    TenderCase,
+)
+from tenders.services import Decision
+
+MONEY = {"max_digits": 15, "decimal_places": 2}
+# Documented on every write: the bodies are DRF's usual {"field": ["message", ...]}.
+WRITE_ERRORS = {
+    400: OpenApiResponse(description="Refused: the messages by field (non_field_errors else)."),
+    403: OpenApiResponse(description="Not allowed for this user (rfi/permissions.py)."),
+}
+DETAIL_WRITE_ERRORS = {
+    **WRITE_ERRORS,
+    404: OpenApiResponse(description="No such object."),
+}
+
+
+class IsMember(BasePermission):
+    """The plan is for the collaboration's members; a user without a role gets 403."""
+
+    def has_permission(self, request, view) -> bool:
+        return permissions.can_view_internal_pages(request.user)
+
+
+def run_service(service, *, field_map=None, **kwargs):
+    """Call a service; its PermissionDenied answers 403 and its ValidationError 400."""
+    try:
+        return service(**kwargs)
+    except DjangoPermissionDenied as error:
+        raise exceptions.PermissionDenied(str(error) or None) from error
+    except DjangoValidationError as error:
+        raise exceptions.ValidationError(validation_detail(error, field_map)) from error
+
+
+def validation_detail(error: DjangoValidationError, field_map=None) -> dict[str, list[str]]:
+    if not hasattr(error, "error_dict"):
+        return {"non_field_errors": error.messages}
+    detail: dict[str, list[str]] = {}
+    for key, messages in error.message_dict.items():
+        name = (field_map or {}).get(key, key)
+        if name == "__all__":
+            name = "non_field_errors"
+        detail.setdefault(name, []).extend(messages)
+    return detail
+
+
+def require(allowed: bool) -> None:
+    if not allowed:
+        raise exceptions.PermissionDenied()
+
+
+class CategoryCodeField(serializers.SlugRelatedField):
+    """A CPV category by its code, with or without the check digit (33141000 or 33141000-0)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("slug_field", "code")
+        kwargs.setdefault("queryset", Category.objects.all())
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = data.strip().split("-", 1)[0]
+        return super().to_internal_value(data)
+
+
+def code_field(queryset, **kwargs):
+    return serializers.SlugRelatedField(slug_field="code", queryset=queryset, **kwargs)
+
+
+def read_only_slug(slug_field: str, **kwargs):
+    return serializers.SlugRelatedField(slug_field=slug_field, read_only=True, **kwargs)
+
+
+# Tender cases ------------------------------------------------------------------------------
+
+
+class ParticipationSummarySerializer(serializers.ModelSerializer):
+    region = read_only_slug("code")
+
+    class Meta:
+        model = Participation
+        fields = ["id", "region", "status", "option_expected_join", "option_exercised_on"]
+
+
+class TenderSerializer(serializers.ModelSerializer):
+    category = read_only_slug("code")
+    category_label = serializers.CharField(source="category.label", read_only=True)
+    lead_region = read_only_slug("code", allow_null=True)
+    lead_partner = read_only_slug("code", allow_null=True)
+    participations = ParticipationSummarySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = TenderCase
+        fields = [
+            "reference",
+            "title",
+            "description",
+            "category",
+            "category_label",
+            "area",
+            "kind",
+            "has_options",
+            "lead_region",
+            "lead_partner",
+            "status",
+            "expected_tender_start",
+            "publication_date",
+            "award_date",
+            "contract_start",
+            "contract_end",
+            "extension_until",
+            "decision_deadline",
+            "estimated_annual_value",
+            "internal_notes",
+            "is_publishable",
+            "participations",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None and not permissions.can_view_internal_notes(request.user, instance):
+            data["internal_notes"] = ""
+        return data
+
+
+class TenderInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=300)
+    description = serializers.CharField(required=False, allow_blank=True)
+    category = CategoryCodeField(help_text="CPV code, e.g. 33141000 or 33141000-0")
+    area = serializers.ChoiceField(choices=TenderCase.Area.choices)
+    kind = serializers.ChoiceField(choices=TenderCase.Kind.choices)
+    has_options = serializers.BooleanField(required=False)
+    lead_region = code_field(Region.objects.filter(active=True), required=False, allow_null=True)
+    lead_partner = code_field(
+        PartnerBody.objects.filter(active=True), required=False, allow_null=True
+    )
+    status = serializers.ChoiceField(choices=TenderCase.Status.choices, required=False)
+    expected_tender_start = serializers.DateField(required=False, allow_null=True)
+    publication_date = serializers.DateField(required=False, allow_null=True)
+    award_date = serializers.DateField(required=False, allow_null=True)
+    contract_start = serializers.DateField(required=False, allow_null=True)
+    contract_end = serializers.DateField(required=False, allow_null=True)
+    extension_until = serializers.DateField(required=False, allow_null=True)
+    decision_deadline = serializers.DateField(required=False, allow_null=True)
+    estimated_annual_value = serializers.DecimalField(
+        **MONEY, min_value=0, required=False, allow_null=True
+    )
+    internal_notes = serializers.CharField(required=False, allow_blank=True)
+    is_publishable = serializers.BooleanField(required=False)
+
+
+class TenderViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Tender cases of the joint plan, filtered like the plan overview."""
+
+    queryset = selectors.tender_list().prefetch_related("participations__region")
+    serializer_class = TenderSerializer
+    permission_classes = [IsMember]
+    filterset_class = selectors.TenderFilter
+    lookup_field = "reference"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    @extend_schema(request=TenderInputSerializer, responses={201: TenderSerializer, **WRITE_ERRORS})
+    def create(self, request, *args, **kwargs):
+        """Log a tender case; every active region starts as pending."""
+        require(permissions.can_create_tender(request.user))
+        data = self._validated(TenderInputSerializer(data=request.data))
+        tender = run_service(services.tender_create, actor=request.user, **data)
+        tender = self.get_queryset().get(pk=tender.pk)
+        return Response(self.get_serializer(tender).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=TenderInputSerializer, responses={200: TenderSerializer, **DETAIL_WRITE_ERRORS}
+    )
+    def partial_update(self, request, *args, **kwargs):
+        """Change a case: the lead region's officers and the secretariat."""
+        tender = self.get_object()
+        require(permissions.can_edit_tender(request.user, tender))
+        data = self._validated(TenderInputSerializer(data=request.data, partial=True))
+        run_service(services.tender_update, tender=tender, actor=request.user, **data)
+        tender = self.get_queryset().get(pk=tender.pk)
+        return Response(self.get_serializer(tender).data)
+
+    @staticmethod
+    def _validated(serializer) -> dict:
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+
+# Participation -------------------------------------------------------------------------------
+
+
+class ParticipationSerializer(serializers.ModelSerializer):
+    tender = read_only_slug("reference")
+    region = read_only_slug("code")
+    opt_out_reason = read_only_slug("code", allow_null=True)
+    decided_by = read_only_slug("username", allow_null=True)
+
+    class Meta:
+        model = Participation
+        fields = [
+            "id",
+            "tender",
+            "region",
+            "status",
+            "estimated_annual_value",
+            "option_expected_join",
+            "option_exercised_on",
+            "opt_out_reason",
+            "justification",
+            "existing_contract_end",
+            "decided_by",
+            "decided_at",
+        ]
+        read_only_fields = fields
+
+
+DECISIONS = [c for c in Participation.Status.choices if c[0] != Participation.Status.PENDING]
+
+
+class ParticipationDecisionSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=DECISIONS)
+    opt_out_reason = code_field(
+        OptOutReason.objects.filter(active=True),
+        required=False,
+        allow_null=True,
+        help_text="Required when opting out (follow or explain).",
+    )
+    justification = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required when opting out, at least the secretariat's minimum length.",
+    )
+    existing_contract_end = serializers.DateField(required=False, allow_null=True)
+    option_expected_join = serializers.DateField(required=False, allow_null=True)
+    estimated_annual_value = serializers.DecimalField(
+        **MONEY, min_value=0, required=False, allow_null=True
+    )
+
+
+class OptionExerciseSerializer(serializers.Serializer):
+    exercised_on = serializers.DateField()
+
+
+class ParticipationFilter(django_filters.FilterSet):
+    tender = django_filters.CharFilter(field_name="tender__reference", label="Tender reference")
+    region = django_filters.CharFilter(field_name="region__code", label="Region code")
+    status = django_filters.ChoiceFilter(choices=Participation.Status.choices)
+
+    class Meta:
+        model = Participation
+        fields = ["tender", "region", "status"]
+
+
+class ParticipationViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Each region's participation in each case; a region's officers decide their own."""
+
+    queryset = Participation.objects.select_related(
+        "tender", "region", "opt_out_reason", "decided_by"
+    ).order_by("tender__reference", "region__code")
+    serializer_class = ParticipationSerializer
+    permission_classes = [IsMember]
+    filterset_class = ParticipationFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    @extend_schema(
+        request=ParticipationDecisionSerializer,
+        responses={200: ParticipationSerializer, **DETAIL_WRITE_ERRORS},
+    )
+    def partial_update(self, request, *args, **kwargs):
+        """Record the region's decision: full, on an option, or opted out with a justification."""
+        participation = self.get_object()
+        require(permissions.can_set_participation(request.user, participation))
+        serializer = ParticipationDecisionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        run_service(
+            services.participation_decide,
+            participation=participation,
+            actor=request.user,
+            status=data["status"],
+            reason=data.get("opt_out_reason"),
+            justification=data.get("justification", ""),
+            existing_contract_end=data.get("existing_contract_end"),
+            option_expected_join=data.get("option_expected_join"),
+            estimated_annual_value=data.get("estimated_annual_value"),
+        )
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(
+        request=OptionExerciseSerializer,
+        responses={200: ParticipationSerializer, **DETAIL_WRITE_ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="exercise-option", url_name="exercise-option")
+    def exercise_option(self, request, *args, **kwargs):
+        """A region on an option joins the framework; the date is recorded."""
+        participation = self.get_object()
+        require(permissions.can_set_participation(request.user, participation))
+        serializer = OptionExerciseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        run_service(
+            services.participation_exercise_option,
+            participation=participation,
+            actor=request.user,
+            exercised_on=serializer.validated_data["exercised_on"],
+        )
+        return Response(self.get_serializer(self.get_object()).data)
+
+
+# UFO: candidate areas -----------------------------------------------------------------------
+
+
+class CandidateSerializer(serializers.ModelSerializer):
+    category = read_only_slug("code")
+    category_label = serializers.CharField(source="category.label", read_only=True)
+    proposed_by = read_only_slug("username", allow_null=True)
+    proposer_region = read_only_slug("code", allow_null=True)
+    decided_by = read_only_slug("username", allow_null=True)
+    tender = read_only_slug("reference", allow_null=True)
+    weighted_mean = serializers.SerializerMethodField()
+    spread = serializers.SerializerMethodField()
+    score_sheets = serializers.SerializerMethodField()
+    missing_scorers = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CandidateArea
+        fields = [
+            "id",
+            "title",
+            "category",
+            "category_label",
+            "description",
+            "plan_year",
+            "proposed_by",
+            "proposer_region",
+            "status",
+            "weighted_mean",
+            "spread",
+            "score_sheets",
+            "missing_scorers",
+            "recommended_at",
+            "decided_by",
+            "decided_at",
+            "decision_reason",
+            "postponed_to_year",
+            "tender",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def _ranking(self, candidate) -> selectors.CandidateRanking | None:
+        return self.context.get("rankings", {}).get(candidate.pk)
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_weighted_mean(self, candidate) -> float | None:
+        ranking = self._ranking(candidate)
+        return ranking.weighted_mean if ranking else None
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_spread(self, candidate) -> float | None:
+        ranking = self._ranking(candidate)
+        return ranking.spread if ranking else None
+
+    def get_score_sheets(self, candidate) -> int:
+        ranking = self._ranking(candidate)
+        return len(ranking.sheet_means) if ranking else 0
+
+    def get_missing_scorers(self, candidate) -> list[str]:
+        ranking = self._ranking(candidate)
+        return [u.get_username() for u in ranking.missing_scorers] if ranking else []
+
+
+class CandidateInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=300)
+    category = CategoryCodeField(help_text="CPV code, e.g. 33141000 or 33141000-0")
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    plan_year = serializers.IntegerField(min_value=2000, max_value=2100)
+    proposer_region = code_field(
+        Region.objects.filter(active=True), required=False, allow_null=True
+    )
+
+    def validate_proposer_region(self, region):
+        user = self.context["request"].user
+        if region is not None and region not in regions_of(user):
+            raise serializers.ValidationError(_("You can propose only for your own regions."))
+        return region
+
+
+class CandidateDecisionSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=Decision.CHOICES)
+    lead_region = code_field(
+        Region.objects.filter(active=True),
+        required=False,
+        allow_null=True,
+        help_text="Required when approving.",
+    )
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Required when rejecting."
+    )
+    postpone_to_year = serializers.IntegerField(
+        min_value=2000, max_value=2100, required=False, allow_null=True
+    )
+
+
+class CandidateViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The UFO group's candidate areas with their weighted mean, spread and missing scorers."""
+
+    queryset = CandidateArea.objects.select_related(
+        "category", "proposed_by", "proposer_region", "decided_by", "tender"
+    )
+    serializer_class = CandidateSerializer
+    permission_classes = [IsMember]
+    filterset_fields = ["plan_year", "status"]
+    http_method_names = ["get", "post", "head", "options"]
+
+    @cached_property
+    def rankings(self) -> dict[int, selectors.CandidateRanking]:
+        return {r.candidate.pk: r for r in selectors.candidate_ranking()}
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["rankings"] = self.rankings
+        return context
+
+    def _answer(self, candidate, status_code=status.HTTP_200_OK) -> Response:
+        self.__dict__.pop("rankings", None)
+        candidate = self.get_queryset().get(pk=candidate.pk)
+        return Response(self.get_serializer(candidate).data, status=status_code)
+
+    @extend_schema(
+        request=CandidateInputSerializer, responses={201: CandidateSerializer, **WRITE_ERRORS}
+    )
+    def create(self, request, *args, **kwargs):
+        """Propose a candidate area: UFO members, officers and the secretariat."""
+        require(permissions.can_propose_candidate(request.user))
+        serializer = CandidateInputSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        candidate = run_service(
+            services.candidate_create, actor=request.user, **serializer.validated_data
+        )
+        return self._answer(candidate, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: CandidateSerializer, **DETAIL_WRITE_ERRORS})
+    @action(detail=True, methods=["post"])
+    def recommend(self, request, *args, **kwargs):
+        """The UFO group recommends a scored candidate area to the chiefs."""
+        candidate = self.get_object()
+        require(permissions.can_recommend_candidate(request.user, candidate))
+        run_service(services.candidate_recommend, candidate=candidate, actor=request.user)
+        return self._answer(candidate)
+
+    @extend_schema(
+        request=CandidateDecisionSerializer,
+        responses={200: CandidateSerializer, **DETAIL_WRITE_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def decide(self, request, *args, **kwargs):
+        """A chief approves (creating the tender case), rejects with a reason, or postpones."""
+        candidate = self.get_object()
+        require(permissions.can_decide_candidate(request.user, candidate))
+        serializer = CandidateDecisionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        run_service(
+            services.candidate_decide,
+            candidate=candidate,
+            actor=request.user,
+            decision=data["decision"],
+            lead_region=data.get("lead_region"),
+            reason=data.get("reason", ""),
+            postpone_to_year=data.get("postpone_to_year"),
+        )
+        return self._answer(candidate)
+
+
+# UFO: score sheets --------------------------------------------------------------------------
+
+
+class ScoreSerializer(serializers.ModelSerializer):
+    criterion = read_only_slug("code")
+    criterion_label = serializers.CharField(source="criterion.label", read_only=True)
+    weight = serializers.DecimalField(
+        source="criterion.weight", max_digits=5, decimal_places=2, read_only=True
+    )
+
+    class Meta:
+        model = Score
+        fields = ["criterion", "criterion_label", "weight", "value", "comment"]
+        read_only_fields = fields
+
+
+class ScoreSheetSerializer(serializers.ModelSerializer):
+    candidate = serializers.PrimaryKeyRelatedField(read_only=True)
+    scorer = read_only_slug("username")
+    other_body = read_only_slug("code", allow_null=True)
+    scores = ScoreSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ScoreSheet
+        fields = [
+            "id",
+            "candidate",
+            "scorer",
+            "scores",
+            "with_other_body",
+            "other_body",
+            "other_body_comment",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ScoreInputSerializer(serializers.Serializer):
+    criterion = code_field(ScoringCriterion.objects.filter(active=True))
+    value = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ScoreSheetInputSerializer(serializers.Serializer):
+    candidate = serializers.PrimaryKeyRelatedField(queryset=CandidateArea.objects.all())
+    scores = ScoreInputSerializer(many=True, help_text="One score per active criterion.")
+    with_other_body = serializers.ChoiceField(
+        choices=ScoreSheet.OtherBody.choices, default=ScoreSheet.OtherBody.NO
+    )
+    other_body = code_field(PartnerBody.objects.all(), required=False, allow_null=True)
+    other_body_comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ScoreSheetFilter(django_filters.FilterSet):
+    candidate = django_filters.NumberFilter(field_name="candidate_id", min_value=1)
+    scorer = django_filters.CharFilter(field_name="scorer__username")
+
+    class Meta:
+        model = ScoreSheet
+        fields = ["candidate", "scorer"]
+
+
+class ScoreSheetViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """UFO members' score sheets; submitting again replaces the member's sheet."""
+
+    queryset = (
+        ScoreSheet.objects.select_related("candidate", "scorer", "other_body")
+        .prefetch_related("scores__criterion")
+        .order_by("candidate_id", "scorer__username")
+    )
+    serializer_class = ScoreSheetSerializer
+    permission_classes = [IsMember]
+    filterset_class = ScoreSheetFilter
+    http_method_names = ["get", "post", "head", "options"]
+
+    @extend_schema(
+        request=ScoreSheetInputSerializer,
+        responses={
+            201: OpenApiResponse(ScoreSheetSerializer, description="A new score sheet."),
+            200: OpenApiResponse(ScoreSheetSerializer, description="The sheet was replaced."),
+            **WRITE_ERRORS,
+        },
+    )
+    def create(self, request, *args, **kwargs):
+        """Score a candidate area 1–5 on every active criterion (UFO members)."""
+        require(permissions.can_score_candidate(request.user))
+        serializer = ScoreSheetInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        candidate = data["candidate"]
+        existed = ScoreSheet.objects.filter(candidate=candidate, scorer=request.user).exists()
+        scores = {s["criterion"].code: (s["value"], s["comment"]) for s in data["scores"]}
+        codes = ScoringCriterion.objects.filter(active=True).values_list("code", flat=True)
+        sheet = run_service(
+            services.score_sheet_submit,
+            field_map={code: "scores" for code in codes},
+            candidate=candidate,
+            scorer=request.user,
+            scores=scores,
+            with_other_body=data["with_other_body"],
+            other_body=data.get("other_body"),
+            other_body_comment=data.get("other_body_comment", ""),
+        )
+        sheet = self.get_queryset().get(pk=sheet.pk)
+        code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
+        return Response(self.get_serializer(sheet).data, status=code)
+
+
+# Savings ------------------------------------------------------------------------------------
+
+
+class SavingsRecordSerializer(serializers.ModelSerializer):
+    tender = read_only_slug("reference")
+    region = read_only_slug("code")
+    method = read_only_slug("code")
+    recorded_by = read_only_slug("username", allow_null=True)
+    annual_saving = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
+    price_reduction = serializers.SerializerMethodField(
+        help_text="The saving as a fraction of the baseline (0.15 = 15 %)."
+    )
+
+    class Meta:
+        model = SavingsRecord
+        fields = [
+            "id",
+            "tender",
+            "region",
+            "baseline_annual_cost",
+            "new_annual_cost",
+            "annual_saving",
+            "price_reduction",
+            "method",
+            "contract_start",
+            "contract_end",
+            "recorded_by",
+            "recorded_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_price_reduction(self, record) -> float | None:
+        reduction = record.price_reduction
+        return None if reduction is None else round(float(reduction), 4)
+
+
+class SavingsInputSerializer(serializers.Serializer):
+    tender = serializers.SlugRelatedField(slug_field="reference", queryset=TenderCase.objects.all())
+    region = code_field(Region.objects.filter(active=True))
+    baseline_annual_cost = serializers.DecimalField(**MONEY)
+    new_annual_cost = serializers.DecimalField(**MONEY)
+    method = code_field(SavingsMethod.objects.all())
+    contract_start = serializers.DateField(required=False, allow_null=True)
+    contract_end = serializers.DateField(required=False, allow_null=True)
+
+
+class SavingsFilter(django_filters.FilterSet):
+    tender = django_filters.CharFilter(field_name="tender__reference", label="Tender reference")
+    region = django_filters.CharFilter(field_name="region__code", label="Region code")
+
+    class Meta:
+        model = SavingsRecord
+        fields = ["tender", "region"]
+
+
+class SavingsViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Savings per tender and region after award; a region's officers record their own."""
+
+    queryset = SavingsRecord.objects.select_related("tender", "region", "method", "recorded_by")
+    serializer_class = SavingsRecordSerializer
+    permission_classes = [IsMember]
+    filterset_class = SavingsFilter
+    http_method_names = ["get", "post", "head", "options"]
+
+    @extend_schema(
+        request=SavingsInputSerializer,
+        responses={
+            201: OpenApiResponse(SavingsRecordSerializer, description="A new savings record."),
+            200: OpenApiResponse(SavingsRecordSerializer, description="The record was updated."),
+            **WRITE_ERRORS,
+        },
+    )
+    def create(self, request, *args, **kwargs):
+        """Record (or correct) a region's saving on an awarded tender."""
+        serializer = SavingsInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        existed = SavingsRecord.objects.filter(
+            tender=data["tender"], region=data["region"]
+        ).exists()
+        record = run_service(services.savings_record, actor=request.user, **data)
+        record = get_object_or_404(self.get_queryset(), pk=record.pk)
+        code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
+        return Response(self.get_serializer(record).data, status=code)

@@ -1,0 +1,75 @@
+import csv
+import io
+import json
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from tenders import selectors
+from tenders.models import TenderCase
+
+PHASES = ("upcoming_current", "in_contract")
+
+
+def _number(value):
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, float):
+        return round(value, 2)
+    return value
+
+
+def overview() -> dict:
+    """The status report with the keys documented in the README ("fup_overview JSON keys")."""
+    report = selectors.status_report()
+    data = {
+        "generated_on": timezone.localdate().isoformat(),
+        "currency": settings.CURRENCY,
+        "tenders": report["tenders"],
+        "annual_value": _number(report["annual_value"]),
+        "regions_per_tender": _number(report["regions_per_tender"]),
+        "tenders_per_region": _number(report["tenders_per_region"]),
+    }
+    for phase in PHASES:
+        data[phase] = {
+            area: {
+                "tenders": report["cells"][f"{phase}.{area}"]["tenders"],
+                "annual_value": _number(report["cells"][f"{phase}.{area}"]["annual_value"]),
+            }
+            for area in TenderCase.Area.values
+        }
+    data["per_region"] = dict(sorted(report["per_region"].items()))
+    return data
+
+
+def flatten(data: dict, prefix: str = "") -> list[tuple[str, object]]:
+    rows = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            rows.extend(flatten(value, f"{prefix}{key}."))
+        else:
+            rows.append((f"{prefix}{key}", value))
+    return rows
+
+
+class Command(BaseCommand):
+    help = (
+        "Print the status report of the joint tender plan: tenders and annual contract sums by "
+        "phase and area, regions per tender, tenders per region (keys: see README)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--format", choices=["json", "csv"], default="json")
+
+    def handle(self, *args, **options):
+        data = overview()
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(data, indent=2, ensure_ascii=False))
+            return
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["key", "value"])
+        writer.writerows((key, "" if value is None else value) for key, value in flatten(data))
+        self.stdout.write(buffer.getvalue(), ending="")

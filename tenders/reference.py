@@ -1,0 +1,54 @@
+"""The plan's reference data: opt-out reasons, UFO scoring criteria, savings methods, settings.
+
+The data lives in ``tenders/data/plan_reference.json``; ``seed_reference`` loads it.
+Loading creates what is missing and leaves existing rows alone: after the first
+load the secretariat owns these lists (admin), and a deploy that runs
+``seed_reference`` again must not undo a weight or a label they changed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from django.db import transaction
+
+from tenders.models import OptOutReason, PlanSettings, SavingsMethod, ScoringCriterion
+
+PLAN_REFERENCE_FILE = Path(__file__).resolve().parent / "data" / "plan_reference.json"
+
+
+@dataclass
+class ReferenceLoadResult:
+    created: int = 0
+    unchanged: int = 0
+
+
+@transaction.atomic
+def plan_reference_load(*, path: Path = PLAN_REFERENCE_FILE) -> ReferenceLoadResult:
+    """Create the missing opt-out reasons, criteria, methods and the settings row; idempotent."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    result = ReferenceLoadResult()
+    for model, key in (
+        (OptOutReason, "opt_out_reasons"),
+        (ScoringCriterion, "scoring_criteria"),
+        (SavingsMethod, "savings_methods"),
+    ):
+        for entry in data.get(key, []):
+            values = dict(entry)
+            code = values.pop("code")
+            if "weight" in values:
+                values["weight"] = Decimal(values["weight"])
+            _obj, created = model.objects.get_or_create(code=code, defaults=values)
+            if created:
+                result.created += 1
+            else:
+                result.unchanged += 1
+    if PlanSettings.objects.exists():
+        result.unchanged += 1
+    else:
+        PlanSettings.objects.create(pk=1, **data.get("plan_settings", {}))
+        result.created += 1
+    return result
