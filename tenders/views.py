@@ -336,7 +336,12 @@ def detail(request, reference: str):
         "can_edit": permissions.can_edit_tender(request.user, tender),
         "can_view_notes": permissions.can_view_internal_notes(request.user, tender),
         "history": _history(tender),
-        "today": timezone.localdate(),
+        # Overdue only while a region still owes its decision.
+        "decision_overdue": bool(
+            tender.decision_deadline
+            and tender.decision_deadline < timezone.localdate()
+            and any(p.status == Participation.Status.PENDING for p in participations)
+        ),
     }
     return render(request, "tenders/detail.html", context)
 

@@ -931,3 +931,17 @@ def test_an_unknown_region_is_not_found(officer_rm):
     response = client_for(officer_rm).get(reverse("tenders:region", args=["XX"]))
 
     assert response.status_code == 404
+
+
+def test_the_case_page_marks_the_deadline_overdue_only_while_a_region_is_pending(
+    officer_rm, secretariat, tender, regions
+):
+    tender.decision_deadline = timezone.localdate() - dt.timedelta(days=1)
+    tender.save()
+    url = reverse("tenders:detail", args=[tender.reference])
+    assert "Overskredet" in text_of(client_for(officer_rm).get(url))
+
+    for region in regions.values():
+        decide(tender, region, secretariat, Participation.Status.FULL)
+
+    assert "Overskredet" not in text_of(client_for(officer_rm).get(url))
