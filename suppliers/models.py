@@ -1,0 +1,114 @@
+"""Supplier master data and the contract registry (every contract a region holds)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from rfi.models import Category, Region
+from tenders.models import TenderCase
+
+MONEY = {"max_digits": 15, "decimal_places": 2}
+
+
+class Supplier(models.Model):
+    """A supplier, one per identifier (Danish CVR: 8 digits; other countries' org numbers)."""
+
+    identifier = models.CharField(_("supplier id"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=300)
+    country = models.CharField(_("country"), max_length=2, default="DK")
+    is_sme = models.BooleanField(_("SME"), default=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("supplier")
+        verbose_name_plural = _("suppliers")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.identifier})"
+
+
+class Contract(models.Model):
+    """A contract of one region with one supplier: joint (from a tender case) or its own."""
+
+    class Kind(models.TextChoices):
+        FRAMEWORK = "framework", _("Framework agreement")
+        ONE_OFF = "one_off", _("One-off purchase")
+
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="contracts"
+    )
+    supplier = models.ForeignKey(
+        Supplier, verbose_name=_("supplier"), on_delete=models.PROTECT, related_name="contracts"
+    )
+    title = models.CharField(_("title"), max_length=300)
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contracts",
+    )
+    start_date = models.DateField(_("start"))
+    end_date = models.DateField(_("end"))
+    extended_until = models.DateField(
+        _("extended until"),
+        null=True,
+        blank=True,
+        help_text=_("The end including exercised extensions."),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.FRAMEWORK)
+    annual_value = models.DecimalField(_("annual value"), **MONEY, null=True, blank=True)
+    tender = models.ForeignKey(
+        TenderCase,
+        verbose_name=_("tender case"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contracts",
+        help_text=_("Empty for the region's own tenders."),
+    )
+    registered_after_the_fact = models.BooleanField(
+        _("registered after the fact"),
+        default=False,
+        help_text=_("Entered after purchases were made on it."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["region__code", "end_date"]
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+        indexes = [models.Index(fields=["region", "supplier", "start_date"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_date__gte=models.F("start_date")),
+                name="contract_ends_after_start",
+                violation_error_message=_("A contract cannot end before it starts."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region.code} · {self.title}"
+
+    @property
+    def effective_end(self):
+        """End including exercised extensions (KPI.md "Active contract for a line")."""
+        return self.extended_until or self.end_date
+
+    @property
+    def is_joint(self) -> bool:
+        return self.tender_id is not None
