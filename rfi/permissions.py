@@ -212,3 +212,87 @@ def can_record_savings(user: User, tender, region) -> bool:
 
 def can_import_plan(user: User) -> bool:
     return is_secretariat(user)
+
+
+# The contract registry (suppliers) ----------------------------------------------------
+
+
+def is_chief_of(user: User, region) -> bool:
+    return region is not None and region.pk in regions_with_role(user, Role.CHIEF)
+
+
+def can_view_all_contracts(user: User) -> bool:
+    """The secretariat and the UFO group read every region's contracts."""
+    if is_secretariat(user):
+        return True
+    return has_role(user, Role.UFO)
+
+
+def can_view_region_contracts(user: User, region) -> bool:
+    """Officers and chiefs read their own region's contracts; see can_view_all_contracts."""
+    if can_view_all_contracts(user):
+        return True
+    if is_officer_of(user, region):
+        return True
+    return is_chief_of(user, region)
+
+
+def can_view_contract(user: User, contract) -> bool:
+    return can_view_region_contracts(user, contract.region)
+
+
+def can_register_contract(user: User) -> bool:
+    """Officers register their region's contracts; the secretariat any region's."""
+    return is_secretariat(user) or has_role(user, Role.OFFICER)
+
+
+def can_register_contract_for(user: User, region) -> bool:
+    if is_secretariat(user):
+        return True
+    return is_officer_of(user, region)
+
+
+def can_edit_contract(user: User, contract) -> bool:
+    """A region's officers and the secretariat change and delete its contracts."""
+    return can_register_contract_for(user, contract.region)
+
+
+def can_import_contracts(user: User) -> bool:
+    """Officers import their own region's contracts (every row's region checked)."""
+    return can_register_contract(user)
+
+
+# Spend analysis and the mapping rules (spend) -------------------------------------------
+
+
+def can_view_all_regions_spend(user: User) -> bool:
+    """The collaboration-wide spend pages (all regions added up): chiefs, UFO, secretariat."""
+    if is_secretariat(user):
+        return True
+    if has_role(user, Role.CHIEF):
+        return True
+    return has_role(user, Role.UFO)
+
+
+def can_view_region_spend(user: User, region) -> bool:
+    """One region's spend and ledger lines: whoever holds a role in it, and the secretariat."""
+    if is_secretariat(user):
+        return True
+    return region is not None and bool(roles_in(user, region))
+
+
+def can_manage_spend_rules(user: User) -> bool:
+    """Write mapping/exclusion rules or column mappings for at least one region."""
+    return is_secretariat(user) or has_role(user, Role.OFFICER)
+
+
+def can_edit_spend_rules(user: User, region) -> bool:
+    """A region's officers its own rules; collaboration-wide rules (None) the secretariat."""
+    if is_secretariat(user):
+        return True
+    return is_officer_of(user, region)
+
+
+def can_remap_spend(user: User, region) -> bool:
+    """Re-apply the rules to the lines already loaded (region None: every region)."""
+    return can_edit_spend_rules(user, region)

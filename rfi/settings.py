@@ -305,3 +305,11 @@ LOGGING = {
 COLLABORATION_FILE = env.path(
     "COLLABORATION_FILE", default=BASE_DIR / "rfi" / "data" / "collaboration_dk.json"
 )
+
+# Ledger extracts --------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#media-root
+# Uploaded extracts and their error reports are kept as records; they are confidential and
+# never served from MEDIA_URL, only through views that check the region's rights.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Enforced while the upload streams (FILE_UPLOAD_MAX_MEMORY_SIZE is not a limit).
+LEDGER_MAX_UPLOAD_BYTES = env.int("LEDGER_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)

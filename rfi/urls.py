@@ -8,6 +8,8 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from rfi import api, views
+from spend import api as spend_api
+from suppliers import api as suppliers_api
 from tenders import api as tenders_api
 
 router = DefaultRouter()
@@ -19,6 +21,12 @@ router.register("participations", tenders_api.ParticipationViewSet, basename="pa
 router.register("candidates", tenders_api.CandidateViewSet, basename="candidate")
 router.register("score-sheets", tenders_api.ScoreSheetViewSet, basename="scoresheet")
 router.register("savings", tenders_api.SavingsViewSet, basename="savings")
+router.register("contracts", suppliers_api.ContractViewSet, basename="contract")
+router.register("suppliers", suppliers_api.SupplierViewSet, basename="supplier")
+router.register("spend", spend_api.SpendViewSet, basename="spend")
+router.register("ledger-lines", spend_api.LedgerLineViewSet, basename="ledgerline")
+router.register("mapping-rules", spend_api.MappingRuleViewSet, basename="mappingrule")
+router.register("exclusion-rules", spend_api.ExclusionRuleViewSet, basename="exclusionrule")
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class SpendConfig(AppConfig):
     name = "spend"
     verbose_name = _("Spend and ledger extracts")
+
+    def ready(self) -> None:
+        # Register the tasks in every process, not only where the URLs are loaded: the
+        # contracts code looks spend.rematch_region up by name (suppliers may not import
+        # spend), also from management commands.
+        from spend import tasks  # noqa: F401

@@ -467,6 +467,9 @@ def parse_date(raw) -> dt.date:
     raise CellError(_("Not a date: write it as dd-mm-yyyy."))
 
 
+AMOUNT_SHAPE = re.compile(r"^-?(\d+|\d{1,3}([.,]\d{3})+)([.,]\d+)?$")
+
+
 def parse_money(raw, *, decimal_comma: bool) -> Decimal:
     if isinstance(raw, bool):
         raise CellError(_("Not an amount."))
@@ -474,6 +477,9 @@ def parse_money(raw, *, decimal_comma: bool) -> Decimal:
         value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
     else:
         text = re.sub(r"(?i)\s|kr\.?|dkk", "", str(raw).replace("\xa0", ""))
+        if not AMOUNT_SHAPE.match(text):
+            # "12,34,5" is no amount: thousands groups have three digits.
+            raise CellError(_("Not an amount."))
         text = _normalise_separators(text, decimal_comma=decimal_comma)
         try:
             value = Decimal(text)

@@ -37,6 +37,15 @@ class Access(Enum):
     CHIEFS = "procurement chiefs of any region, and the secretariat"
     API_MEMBERS = "REST API for members: a signed-in user without a role gets 403"
     API_POST_ONLY = "REST API action taking only POST: members get 405 on GET, others 401/403"
+    RM_CONTRACT_READERS = (
+        "RM's officers and chief, the UFO group and the secretariat; another region's "
+        "officer gets 404 (the contract is not in what they see)"
+    )
+    RM_CONTRACT_EDITORS = (
+        "RM's officers and the secretariat; another region's officer gets 404, RM's chief "
+        "and the UFO group 403"
+    )
+    API_RM_CONTRACT_READERS = "REST API, readers of RM's contracts as RM_CONTRACT_READERS"
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,78 @@ def _api_participation_rm_pk(data: dict) -> dict:
     return {"pk": _plan_tender(data).participations.get(region__code="RM").pk}
 
 
+def _rm_contract_pk(data: dict) -> dict:
+    """A contract of Region Midtjylland (the registry pages' fixture)."""
+    import datetime as dt
+
+    from rfi.models import Category
+    from suppliers.models import Contract, Supplier
+
+    supplier, _ = Supplier.objects.get_or_create(
+        identifier="12345678", defaults={"name": "Matrix Medico A/S"}
+    )
+    contract, _ = Contract.objects.get_or_create(
+        region=data["regions"]["RM"],
+        title="Matrix-kontrakt",
+        defaults={
+            "supplier": supplier,
+            "category": Category.objects.get(code="33000000"),
+            "start_date": dt.date(2025, 1, 1),
+            "end_date": dt.date(2027, 12, 31),
+        },
+    )
+    return {"pk": contract.pk}
+
+
+def _supplier_identifier(data: dict) -> dict:
+    _rm_contract_pk(data)
+    return {"identifier": "12345678"}
+
+
+def _spend_rule(model: str, region_code: str | None, data: dict):
+    """A mapping/exclusion rule or column mapping of RM, or a common rule (the spend pages)."""
+    from rfi.models import Category
+    from spend.models import ColumnMapping, ExclusionRule, MappingRule
+
+    region = data["regions"][region_code] if region_code else None
+    if model == "mapping":
+        rule, _ = MappingRule.objects.get_or_create(
+            region=region,
+            kind=MappingRule.Kind.SUPPLIER,
+            supplier_id="12345678",
+            defaults={"category": Category.objects.get(code="33000000")},
+        )
+    elif model == "exclusion":
+        rule, _ = ExclusionRule.objects.get_or_create(
+            region=region, kind=ExclusionRule.Kind.CATEGORY, category_prefix="336", reason="Matrix"
+        )
+    else:
+        rule, _ = ColumnMapping.objects.get_or_create(
+            region=region, source_header="Matrix", defaults={"canonical": "account"}
+        )
+    return {"pk": rule.pk}
+
+
+def _rm_mapping_rule_pk(data: dict) -> dict:
+    return _spend_rule("mapping", "RM", data)
+
+
+def _rm_exclusion_rule_pk(data: dict) -> dict:
+    return _spend_rule("exclusion", "RM", data)
+
+
+def _rm_column_mapping_pk(data: dict) -> dict:
+    return _spend_rule("column", "RM", data)
+
+
+def _common_mapping_rule_pk(data: dict) -> dict:
+    return _spend_rule("mapping", None, data)
+
+
+def _common_exclusion_rule_pk(data: dict) -> dict:
+    return _spend_rule("exclusion", None, data)
+
+
 ADMIN_NAMESPACE = "admin:*"
 
 ROUTES: dict[str, Route] = {
@@ -141,7 +222,31 @@ ROUTES: dict[str, Route] = {
     "tenders:status_report_export": Route(Access.MEMBERS),
     "tenders:import": Route(Access.SECRETARIAT),
     "suppliers:index": Route(Access.MEMBERS),
+    "suppliers:create": Route(Access.OFFICERS),
+    "suppliers:pipeline": Route(Access.MEMBERS),
+    "suppliers:import": Route(Access.OFFICERS),
+    "suppliers:detail": Route(Access.RM_CONTRACT_READERS, kwargs=_rm_contract_pk),
+    "suppliers:edit": Route(Access.RM_CONTRACT_EDITORS, kwargs=_rm_contract_pk),
+    "suppliers:delete": Route(Access.RM_CONTRACT_EDITORS, kwargs=_rm_contract_pk),
     "spend:index": Route(Access.MEMBERS),
+    # Spend analysis: each member sees their own region by default (the secretariat all).
+    "spend:suppliers": Route(Access.MEMBERS),
+    "spend:months": Route(Access.MEMBERS),
+    "spend:off_contract": Route(Access.MEMBERS),
+    "spend:small_invoices": Route(Access.MEMBERS),
+    "spend:unmapped": Route(Access.MEMBERS),
+    "spend:export": Route(Access.MEMBERS, kwargs=lambda data: {"table": "categories"}),
+    "spend:rules": Route(Access.MEMBERS),
+    "spend:remap": Route(Access.POST_ONLY),
+    "spend:mapping_rule_create": Route(Access.OFFICERS),
+    "spend:mapping_rule_edit": Route(Access.RM_OFFICERS, kwargs=_rm_mapping_rule_pk),
+    "spend:mapping_rule_delete": Route(Access.RM_OFFICERS, kwargs=_rm_mapping_rule_pk),
+    "spend:exclusion_rule_create": Route(Access.OFFICERS),
+    "spend:exclusion_rule_edit": Route(Access.RM_OFFICERS, kwargs=_rm_exclusion_rule_pk),
+    "spend:exclusion_rule_delete": Route(Access.RM_OFFICERS, kwargs=_rm_exclusion_rule_pk),
+    "spend:column_mapping_create": Route(Access.OFFICERS),
+    "spend:column_mapping_edit": Route(Access.RM_OFFICERS, kwargs=_rm_column_mapping_pk),
+    "spend:column_mapping_delete": Route(Access.RM_OFFICERS, kwargs=_rm_column_mapping_pk),
     "kpi:index": Route(Access.MEMBERS),
     "api-root": Route(Access.API),
     "api-me": Route(Access.API),
@@ -163,6 +268,19 @@ ROUTES: dict[str, Route] = {
     "candidate-decide": Route(Access.API_POST_ONLY, kwargs=_ufo_candidate_pk),
     "scoresheet-list": Route(Access.API_MEMBERS),
     "savings-list": Route(Access.API_MEMBERS),
+    "contract-list": Route(Access.API_MEMBERS),
+    "contract-detail": Route(Access.API_RM_CONTRACT_READERS, kwargs=_rm_contract_pk),
+    "supplier-list": Route(Access.API_MEMBERS),
+    "supplier-detail": Route(Access.API_MEMBERS, kwargs=_supplier_identifier),
+    "spend-totals": Route(Access.API_MEMBERS),
+    "spend-by-category": Route(Access.API_MEMBERS),
+    "spend-by-supplier": Route(Access.API_MEMBERS),
+    "spend-by-month": Route(Access.API_MEMBERS),
+    "ledgerline-list": Route(Access.API_MEMBERS),
+    "mappingrule-list": Route(Access.API_MEMBERS),
+    "mappingrule-detail": Route(Access.API_MEMBERS, kwargs=_common_mapping_rule_pk),
+    "exclusionrule-list": Route(Access.API_MEMBERS),
+    "exclusionrule-detail": Route(Access.API_MEMBERS, kwargs=_common_exclusion_rule_pk),
     # The OpenAPI schema and its viewer describe the endpoints, never their data;
     # drf-spectacular serves them to everyone (SERVE_PERMISSIONS default AllowAny).
     "schema": Route(Access.PUBLIC),
@@ -279,6 +397,24 @@ def expected(access: Access, persona: str, url: str) -> Outcome:
         if anonymous:
             return Outcome(frozenset({401, 403}))
         return _forbidden() if persona == "outsider" else Outcome(frozenset({405}))
+    if access is Access.RM_CONTRACT_READERS:
+        if anonymous:
+            return _to_login(url)
+        if persona == "officer_rsd":
+            return Outcome(frozenset({404}))
+        return _forbidden() if persona == "outsider" else _ok()
+    if access is Access.RM_CONTRACT_EDITORS:
+        if anonymous:
+            return _to_login(url)
+        if persona == "officer_rsd":
+            return Outcome(frozenset({404}))
+        return _ok() if persona in {"officer_rm", "secretariat"} else _forbidden()
+    if access is Access.API_RM_CONTRACT_READERS:
+        if anonymous:
+            return Outcome(frozenset({401, 403}))
+        if persona == "officer_rsd":
+            return Outcome(frozenset({404}))
+        return _forbidden() if persona == "outsider" else _ok()
     if access is Access.ADMIN:
         if persona == "secretariat":
             return _ok()
@@ -451,6 +587,11 @@ RULES = {
     permissions.can_decide_candidate: {"chief", "secretariat"},
     permissions.can_import_plan: {"secretariat"},
     permissions.can_manage_plan_settings: {"secretariat"},
+    permissions.can_view_all_contracts: {"ufo_member", "secretariat"},
+    permissions.can_register_contract: {"officer_rm", "officer_rsd", "secretariat"},
+    permissions.can_import_contracts: {"officer_rm", "officer_rsd", "secretariat"},
+    permissions.can_view_all_regions_spend: {"chief", "ufo_member", "secretariat"},
+    permissions.can_manage_spend_rules: {"officer_rm", "officer_rsd", "secretariat"},
 }
 
 

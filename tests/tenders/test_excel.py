@@ -629,6 +629,12 @@ def test_amounts_in_either_convention(text, decimal_comma, amount):
     assert excel.parse_money(text, decimal_comma=decimal_comma) == Decimal(amount)
 
 
+@pytest.mark.parametrize("text", ["12,34,5", "1.2.3", "1,23,456.7", "--5", "5-"])
+def test_text_that_is_no_amount_is_refused(text):
+    with pytest.raises(excel.CellError):
+        excel.parse_money(text, decimal_comma=True)
+
+
 # The upload page ----------------------------------------------------------------------------
 
 

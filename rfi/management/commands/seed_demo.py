@@ -4,6 +4,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from rfi.services import demo_users_create
+from suppliers.demo import contracts_demo_load
 from tenders.demo import plan_demo_load
 
 DEFAULT_DEMO_PASSWORD = "demo-rfi-2026"
@@ -32,4 +33,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo tender plan: {plan.tenders} cases, {plan.savings} savings records and "
             f"{plan.candidates} candidate areas added ({plan.skipped} cases already there)"
+        )
+        contracts = contracts_demo_load()
+        self.stdout.write(
+            f"Demo contract registry: {contracts.contracts} contracts and {contracts.suppliers} "
+            f"suppliers added ({contracts.skipped} contracts already there)"
         )

@@ -1,0 +1,450 @@
+"""Spend over the REST API: aggregates and ledger lines (read-only), mapping and exclusion rules.
+
+Rights as in the browser (rfi.permissions): a region's own people and the secretariat
+read its lines and figures; chiefs, UFO members and the secretariat also read all
+regions added up (``region=all``). Rules are readable by every member; a region's
+officers write its rules, the secretariat every rule and the common ones.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from rfi import permissions
+from rfi.models import Category, Region
+from spend import rules, selectors
+from spend.models import ExclusionRule, LedgerLine, MappingRule
+from spend.scope import spend_scope, viewable_regions
+
+MONEY = {"max_digits": 17, "decimal_places": 2}
+SHARE = {"max_digits": 5, "decimal_places": 1, "allow_null": True}
+
+
+class IsMember(BasePermission):
+    """Spend is for the collaboration's members; a user without a role gets 403."""
+
+    def has_permission(self, request, view) -> bool:
+        return permissions.can_view_internal_pages(request.user)
+
+
+# Aggregates ------------------------------------------------------------------------------------
+
+SCOPE_PARAMETERS = [
+    OpenApiParameter(
+        "region",
+        OpenApiTypes.STR,
+        description="Region code, or 'all' (chiefs, UFO members, the secretariat). "
+        "Default: the user's own region; all regions for the secretariat.",
+    ),
+    OpenApiParameter(
+        "year", OpenApiTypes.INT, description="Calendar year. Default: the newest with spend."
+    ),
+]
+SCOPE_ERRORS = {
+    403: OpenApiResponse(description="The user may not see this region's spend."),
+    404: OpenApiResponse(description="No region with this code."),
+}
+
+
+class ScopeSerializer(serializers.Serializer):
+    region = serializers.CharField(help_text="Region code, or 'all'.")
+    year = serializers.IntegerField()
+
+
+class TotalsSerializer(ScopeSerializer):
+    total = serializers.DecimalField(
+        **MONEY, help_text="Addressable spend (excluded lines left out)."
+    )
+    lines = serializers.IntegerField()
+    suppliers = serializers.IntegerField()
+    unclassified = serializers.DecimalField(**MONEY)
+    unclassified_share = serializers.DecimalField(**SHARE)
+    supplier_matched_total = serializers.DecimalField(**MONEY)
+    supplier_matched_share = serializers.DecimalField(**SHARE)
+    category_matched_total = serializers.DecimalField(**MONEY)
+    category_matched_share = serializers.DecimalField(**SHARE)
+    off_contract = serializers.DecimalField(**MONEY)
+    excluded = serializers.DecimalField(**MONEY, help_text="Spend on excluded lines.")
+
+
+class CategoryRowSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="8-digit CPV code of the node; empty for unclassified lines."
+    )
+    digits = serializers.CharField(
+        help_text="The CPV digits of this level (drill down with prefix)."
+    )
+    label = serializers.CharField()
+    unspecified = serializers.BooleanField(help_text="Lines coded at the parent level itself.")
+    total = serializers.DecimalField(**MONEY)
+    share = serializers.DecimalField(**SHARE)
+    supplier_matched_total = serializers.DecimalField(**MONEY)
+    category_matched_total = serializers.DecimalField(**MONEY)
+    lines = serializers.IntegerField()
+
+
+class ByCategorySerializer(ScopeSerializer):
+    prefix = serializers.CharField()
+    rows = CategoryRowSerializer(many=True)
+
+
+class SupplierRowSerializer(serializers.Serializer):
+    supplier_id = serializers.CharField()
+    supplier_name = serializers.CharField()
+    total = serializers.DecimalField(**MONEY)
+    share = serializers.DecimalField(**SHARE)
+    supplier_matched_total = serializers.DecimalField(**MONEY)
+    category_matched_total = serializers.DecimalField(**MONEY)
+    lines = serializers.IntegerField()
+
+
+class ParetoPointSerializer(serializers.Serializer):
+    given = serializers.IntegerField(help_text="The given share in %.")
+    result = serializers.DecimalField(**SHARE)
+
+
+class BySupplierSerializer(ScopeSerializer):
+    total = serializers.DecimalField(**MONEY)
+    suppliers = serializers.IntegerField()
+    rows = SupplierRowSerializer(many=True)
+    top_suppliers_spend_share = ParetoPointSerializer(
+        many=True, help_text="The top given % of suppliers carry the resulting % of spend."
+    )
+    spend_share_suppliers_needed = ParetoPointSerializer(
+        many=True, help_text="The given % of spend needs the resulting % of suppliers."
+    )
+
+
+class MonthRowSerializer(serializers.Serializer):
+    month = serializers.IntegerField(min_value=1, max_value=12)
+    total = serializers.DecimalField(**MONEY)
+    supplier_matched_total = serializers.DecimalField(**MONEY)
+    category_matched_total = serializers.DecimalField(**MONEY)
+    lines = serializers.IntegerField()
+
+
+class ByMonthSerializer(ScopeSerializer):
+    rows = MonthRowSerializer(many=True)
+
+
+def _scope(request):
+    return spend_scope(request, request.query_params)
+
+
+def _limit(request, default: int = 50, maximum: int = 500) -> int:
+    try:
+        value = int(request.query_params.get("limit", default))
+    except ValueError as error:
+        raise exceptions.ValidationError({"limit": ["Give a whole number."]}) from error
+    if not 1 <= value <= maximum:
+        raise exceptions.ValidationError({"limit": [f"Between 1 and {maximum}."]})
+    return value
+
+
+class SpendViewSet(viewsets.ViewSet):
+    """Spend aggregates for a region (or all regions) and a year."""
+
+    permission_classes = [IsMember]
+
+    @extend_schema(
+        parameters=SCOPE_PARAMETERS,
+        responses={200: TotalsSerializer, **SCOPE_ERRORS},
+        summary="Addressable spend and its matched, unclassified and excluded parts",
+    )
+    @action(detail=False, url_path="totals")
+    def totals(self, request):
+        scope = _scope(request)
+        totals = selectors.spend_totals(scope.lines())
+        data = {
+            "region": scope.region_value,
+            "year": scope.year,
+            "lines": totals.pop("count"),
+            "excluded": selectors.excluded_total(region=scope.region, year=scope.year),
+            **totals,
+        }
+        return Response(TotalsSerializer(data).data)
+
+    @extend_schema(
+        parameters=[
+            *SCOPE_PARAMETERS,
+            OpenApiParameter(
+                "prefix",
+                OpenApiTypes.STR,
+                description="CPV digits to drill into (2–7); empty: the divisions.",
+            ),
+        ],
+        responses={200: ByCategorySerializer, **SCOPE_ERRORS},
+        summary="Spend one level below a CPV prefix (divisions at the top, unclassified apart)",
+    )
+    @action(detail=False, url_path="by-category")
+    def by_category(self, request):
+        scope = _scope(request)
+        prefix = selectors.normalise_prefix(request.query_params.get("prefix"))
+        rows = selectors.spend_by_category(scope.lines(), prefix=prefix)
+        data = {
+            "region": scope.region_value,
+            "year": scope.year,
+            "prefix": prefix,
+            "rows": [
+                {
+                    "code": row.code,
+                    "digits": row.key or "",
+                    "label": row.label,
+                    "unspecified": row.unspecified,
+                    "total": row.total,
+                    "share": row.share,
+                    "supplier_matched_total": row.supplier_matched_total,
+                    "category_matched_total": row.category_matched_total,
+                    "lines": row.count,
+                }
+                for row in rows
+            ],
+        }
+        return Response(ByCategorySerializer(data).data)
+
+    @extend_schema(
+        parameters=[
+            *SCOPE_PARAMETERS,
+            OpenApiParameter(
+                "limit", OpenApiTypes.INT, description="How many suppliers (1–500, default 50)."
+            ),
+        ],
+        responses={
+            200: BySupplierSerializer,
+            400: OpenApiResponse(description="Bad limit."),
+            **SCOPE_ERRORS,
+        },
+        summary="The suppliers with the most spend, and the Pareto figures",
+    )
+    @action(detail=False, url_path="by-supplier")
+    def by_supplier(self, request):
+        limit = _limit(request)
+        scope = _scope(request)
+        lines = scope.lines()
+        pareto = selectors.pareto(lines)
+        rows = selectors.spend_by_supplier(lines, limit=limit)
+        for row in rows:
+            row["share"] = selectors.share(row["total"], pareto.total)
+            row["lines"] = row.pop("count")
+            row["supplier_name"] = row["supplier_name"] or ""
+        data = {
+            "region": scope.region_value,
+            "year": scope.year,
+            "total": pareto.total,
+            "suppliers": pareto.suppliers,
+            "rows": rows,
+            "top_suppliers_spend_share": [
+                {"given": given, "result": result} for given, result in pareto.by_supplier_share
+            ],
+            "spend_share_suppliers_needed": [
+                {"given": given, "result": result} for given, result in pareto.by_spend_share
+            ],
+        }
+        return Response(BySupplierSerializer(data).data)
+
+    @extend_schema(
+        parameters=SCOPE_PARAMETERS,
+        responses={200: ByMonthSerializer, **SCOPE_ERRORS},
+        summary="Spend per month of the year",
+    )
+    @action(detail=False, url_path="by-month")
+    def by_month(self, request):
+        scope = _scope(request)
+        rows = selectors.spend_by_month(scope.lines())
+        for row in rows:
+            row["lines"] = row.pop("count")
+        data = {"region": scope.region_value, "year": scope.year, "rows": rows}
+        return Response(ByMonthSerializer(data).data)
+
+
+# Ledger lines -------------------------------------------------------------------------------------
+
+
+class LedgerLineSerializer(serializers.ModelSerializer):
+    region = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+
+    class Meta:
+        model = LedgerLine
+        fields = [
+            "id",
+            "batch",
+            "region",
+            "row_number",
+            "posting_date",
+            "voucher_no",
+            "invoice_no",
+            "supplier_id",
+            "supplier_name",
+            "account",
+            "cost_centre",
+            "amount",
+            "description",
+            "order_channel",
+            "category_code",
+            "category",
+            "is_excluded",
+            "supplier_matched",
+            "category_matched",
+        ]
+        read_only_fields = fields
+
+
+class LinePagination(CursorPagination):
+    # No COUNT over millions of lines: a cursor in id order.
+    ordering = "pk"
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+class LedgerLineViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Lines of current batches (excluded ones too, flagged) of the regions the user may see."""
+
+    serializer_class = LedgerLineSerializer
+    queryset = LedgerLine.objects.none()  # for the schema; get_queryset filters by rights
+    permission_classes = [IsMember]
+    pagination_class = LinePagination
+    filterset_class = selectors.LedgerLineFilter
+
+    def get_queryset(self):
+        user = self.request.user
+        if permissions.is_secretariat(user):
+            return selectors.ledger_lines(region_ids=None)
+        return selectors.ledger_lines(region_ids=[r.pk for r in viewable_regions(user)])
+
+
+# Rules ---------------------------------------------------------------------------------------------
+
+
+def _region_ids(user) -> list[int] | None:
+    """The common rules and those of the regions whose spend the user sees (None: all)."""
+    if permissions.is_secretariat(user):
+        return None
+    return [region.pk for region in viewable_regions(user)]
+
+
+class _RuleSerializer(serializers.ModelSerializer):
+    region = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Region.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="Region code; null for a common rule (the secretariat's).",
+    )
+    clean_function = None
+
+    def validate(self, attrs):
+        user = self.context["request"].user
+        merged = {}
+        if self.instance is not None:
+            merged = {f: getattr(self.instance, f) for f in self.Meta.fields if f != "id"}
+        merged.update(attrs)
+        if "region" not in merged:
+            merged["region"] = None
+        if self.instance is not None and not permissions.can_edit_spend_rules(
+            user, self.instance.region
+        ):
+            raise exceptions.PermissionDenied()
+        if not permissions.can_edit_spend_rules(user, merged["region"]):
+            raise exceptions.PermissionDenied(
+                "You cannot write rules for this region (common rules: the secretariat)."
+            )
+        try:
+            cleaned = type(self).clean_function(merged)
+        except DjangoValidationError as error:
+            raise exceptions.ValidationError(error.message_dict) from error
+        return {
+            name: cleaned[name] for name in self.Meta.fields if name in cleaned and name != "id"
+        }
+
+
+class CategoryCodeField(serializers.SlugRelatedField):
+    """A CPV category by its code, with or without the check digit (33141000 or 33141000-0)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="code", queryset=Category.objects.all(), **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = data.strip().split("-", 1)[0]
+        return super().to_internal_value(data)
+
+
+class MappingRuleSerializer(_RuleSerializer):
+    category = CategoryCodeField(help_text="The CPV code the lines are mapped to.")
+    clean_function = staticmethod(rules.clean_mapping_rule)
+
+    class Meta:
+        model = MappingRule
+        fields = [
+            "id",
+            "region",
+            "priority",
+            "kind",
+            "account_from",
+            "account_to",
+            "cost_centre",
+            "supplier_id",
+            "category",
+            "active",
+        ]
+
+
+class ExclusionRuleSerializer(_RuleSerializer):
+    clean_function = staticmethod(rules.clean_exclusion_rule)
+
+    class Meta:
+        model = ExclusionRule
+        fields = [
+            "id",
+            "region",
+            "kind",
+            "account_from",
+            "account_to",
+            "category_prefix",
+            "reason",
+            "active",
+        ]
+
+
+class _RuleViewSet(viewsets.ModelViewSet):
+    permission_classes = [IsMember]
+    filterset_fields = ["kind", "active"]
+
+    def perform_destroy(self, instance):
+        if not permissions.can_edit_spend_rules(self.request.user, instance.region):
+            raise exceptions.PermissionDenied()
+        instance.delete()
+
+
+@extend_schema(
+    description="Mapping rules: a line without a valid CPV code gets the category of the first "
+    "matching active rule (lowest priority first; at equal priority a region's rule before a "
+    "common one). Changing rules does not touch loaded lines until a re-map.",
+)
+class MappingRuleViewSet(_RuleViewSet):
+    serializer_class = MappingRuleSerializer
+    queryset = MappingRule.objects.none()  # for the schema; get_queryset filters by rights
+
+    def get_queryset(self):
+        return selectors.mapping_rules(region_ids=_region_ids(self.request.user))
+
+
+@extend_schema(
+    description="Exclusion rules: lines that are not addressable spend, by account range or by "
+    "a CPV prefix of the mapped category.",
+)
+class ExclusionRuleViewSet(_RuleViewSet):
+    serializer_class = ExclusionRuleSerializer
+    queryset = ExclusionRule.objects.none()  # for the schema; get_queryset filters by rights
+
+    def get_queryset(self):
+        return selectors.exclusion_rules(region_ids=_region_ids(self.request.user))

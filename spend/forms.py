@@ -1,0 +1,180 @@
+"""Forms of the spend pages: mapping and exclusion rules, column mappings."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from rfi import permissions
+from rfi.models import Region
+from spend import rules
+from spend.importer.columns import CANONICAL
+from spend.models import ColumnMapping, ExclusionRule, MappingRule
+from tenders.forms_ufo import category_by_code
+
+COLUMN_LABELS = {
+    "posting_date": _("Posting date"),
+    "voucher_no": _("Voucher number"),
+    "invoice_no": _("Invoice number"),
+    "supplier_id": _("Supplier id"),
+    "supplier_name": _("Supplier name"),
+    "account": _("Account"),
+    "cost_centre": _("Cost centre"),
+    "amount": _("Amount"),
+    "description": _("Text"),
+    "order_channel": _("Ordering channel"),
+    "category_code": _("Category code (CPV)"),
+    "region": _("Region"),
+}
+
+
+def editable_regions(user) -> list[Region]:
+    """The regions whose rules the user may write."""
+    return [
+        region
+        for region in Region.objects.filter(active=True)
+        if permissions.can_edit_spend_rules(user, region)
+    ]
+
+
+class _RegionField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Region) -> str:
+        return f"{obj.code} – {obj.name}"
+
+
+class _RuleForm(forms.ModelForm):
+    """Region choices limited to what the user may edit; blank means every region."""
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        allowed = editable_regions(user)
+        field = self.fields["region"] = _RegionField(
+            label=_("Region"),
+            queryset=Region.objects.filter(pk__in=[r.pk for r in allowed]),
+            required=not permissions.is_secretariat(user),
+            empty_label=_("All regions (a common rule)"),
+        )
+        if self.instance.pk is None and len(allowed) == 1 and not self.initial.get("region"):
+            field.initial = allowed[0].pk
+        if not permissions.is_secretariat(user):
+            field.help_text = _("Common rules for every region are kept by the secretariat.")
+
+    def clean_region(self):
+        region = self.cleaned_data.get("region")
+        if not permissions.can_edit_spend_rules(self.user, region):
+            raise ValidationError(_("You cannot write rules for this region."))
+        return region
+
+
+class MappingRuleForm(_RuleForm):
+    category = forms.CharField(
+        label=_("CPV category"),
+        max_length=10,
+        help_text=_("The CPV code the lines are mapped to, e.g. 33141000 or 33141000-0."),
+    )
+
+    class Meta:
+        model = MappingRule
+        fields = [
+            "region",
+            "priority",
+            "kind",
+            "account_from",
+            "account_to",
+            "cost_centre",
+            "supplier_id",
+            "category",
+            "active",
+        ]
+        help_texts = {
+            "account_to": _("Leave empty for a single account. Digits compare as numbers."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.category_id and not self.is_bound:
+            self.initial["category"] = self.instance.category.code
+
+    def clean_category(self):
+        return category_by_code(self.cleaned_data["category"])
+
+    def clean(self):
+        data = super().clean()
+        if "kind" in data:
+            try:
+                data.update(rules.clean_mapping_rule(data))
+            except ValidationError as error:
+                for name, messages in error.message_dict.items():
+                    for message in messages:
+                        self.add_error(name, message)
+        return data
+
+
+class ExclusionRuleForm(_RuleForm):
+    class Meta:
+        model = ExclusionRule
+        fields = [
+            "region",
+            "kind",
+            "account_from",
+            "account_to",
+            "category_prefix",
+            "reason",
+            "active",
+        ]
+        help_texts = {
+            "account_to": _("Leave empty for a single account. Digits compare as numbers."),
+            "category_prefix": _(
+                "The first digits of the CPV codes to exclude, e.g. 336 for pharmaceuticals "
+                "(the mapped category counts)."
+            ),
+        }
+
+    def clean(self):
+        data = super().clean()
+        if "kind" in data:
+            try:
+                data.update(rules.clean_exclusion_rule(data))
+            except ValidationError as error:
+                for name, messages in error.message_dict.items():
+                    for message in messages:
+                        self.add_error(name, message)
+        return data
+
+
+class ColumnMappingForm(forms.ModelForm):
+    canonical = forms.ChoiceField(label=_("Column"), choices=())
+
+    class Meta:
+        model = ColumnMapping
+        fields = ["region", "source_header", "canonical"]
+        help_texts = {
+            "source_header": _("The header exactly as the region's export writes it."),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        allowed = editable_regions(user)
+        self.fields["region"] = _RegionField(
+            label=_("Region"), queryset=Region.objects.filter(pk__in=[r.pk for r in allowed])
+        )
+        if self.instance.pk is None and len(allowed) == 1 and not self.initial.get("region"):
+            self.fields["region"].initial = allowed[0].pk
+        self.fields["canonical"].choices = [
+            (name, f"{COLUMN_LABELS.get(name, name)} ({name})") for name in CANONICAL
+        ]
+
+    def clean_source_header(self):
+        header = self.cleaned_data["source_header"].strip()
+        if not header:
+            raise ValidationError(_("Give the header."))
+        return header
+
+    def clean_region(self):
+        region = self.cleaned_data.get("region")
+        if not permissions.can_edit_spend_rules(self.user, region):
+            raise ValidationError(_("You cannot change this region's column mappings."))
+        return region

@@ -1,0 +1,221 @@
+"""python manage.py benchmark_import --rows 1000000 (PostgreSQL; see docs/performance.md)"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from rfi.models import Region
+from spend.importer import load
+from spend.models import ImportBatch
+from spend.synthetic import HEADER, write_extract
+
+FLOOR_TABLE = "bench_ledger_copy_floor"
+BLOCK = 1 << 20
+# import_ledger with the category mapping and contract matching switched off: the
+# importer's own share of the time.
+WITHOUT_MAPPING = """
+import sys, django
+django.setup()
+from django.core.management import call_command
+from spend import services
+services._line_annotator = lambda batch: None
+services.__dict__.pop("after_lines_loaded", None)
+call_command("import_ledger", *sys.argv[1:])
+"""
+
+
+class Command(BaseCommand):
+    help = (
+        "Benchmark the ledger import on PostgreSQL: generate a Danish extract, time a plain "
+        "COPY of it into a bare all-text table (the floor), then the end-to-end import in a "
+        "separate process (its peak RSS too), and print the ratio; also lines/s on SQLite. "
+        "Works in a temporary region BENCH, removed afterwards. Use a scratch database."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--rows", type=int, default=1_000_000)
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--region", default="BENCH", help="temporary region code")
+        parser.add_argument("--file", help="import this extract instead of generating one")
+        parser.add_argument("--repeat", type=int, default=2, help="runs of floor and import")
+        parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite run")
+        parser.add_argument("--no-replace", action="store_true", help="skip the replace run")
+
+    def handle(self, *args, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError("Run it on PostgreSQL: DATABASE_URL=postgres://… (a scratch DB)")
+        rows, repeat = options["rows"], max(1, options["repeat"])
+        with tempfile.TemporaryDirectory(prefix="ledger-bench-") as workdir:
+            workdir = Path(workdir)
+            if options["file"]:
+                extract = Path(options["file"])
+            else:
+                extract = workdir / "extract.csv"
+                started = time.perf_counter()
+                write_extract(extract, rows=rows, region="RM", seed=options["seed"])
+                self._line("generate the extract", f"{time.perf_counter() - started:.1f} s")
+            size_mb = extract.stat().st_size / 1e6
+            region, created = Region.objects.get_or_create(
+                code=options["region"],
+                defaults={"name_da": "Benchmark (midlertidig)", "name_en": "Benchmark (temporary)"},
+            )
+            try:
+                floors = [self._floor(extract) for _ in range(repeat)]
+                imports, bare = [], []
+                for _ in range(repeat):
+                    self._clean(region)
+                    imports.append(self._import(extract, region.code))
+                    self._clean(region)
+                    bare.append(self._import(extract, region.code, mapping=False))
+                replace = None
+                if not options["no_replace"]:
+                    # A different file for the same period: DELETE of the old lines included.
+                    second = workdir / "extract-2.csv"
+                    write_extract(second, rows=rows, region="RM", seed=options["seed"] + 1)
+                    replace = self._import(second, region.code)
+                sqlite = None if options["no_sqlite"] else self._sqlite(extract, workdir)
+            finally:
+                self._clean(region)
+                if created:
+                    region.delete()
+        self._report(rows, size_mb, floors, imports, bare, replace, sqlite)
+
+    def _line(self, what: str, value: str) -> None:
+        self.stdout.write(f"  {what:.<48} {value}")
+
+    def _floor(self, extract: Path) -> float:
+        """COPY the file as it is into an all-text table: what no importer can beat."""
+        columns = ", ".join(f"c{i} text" for i in range(len(HEADER)))
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {FLOOR_TABLE}")
+            cursor.execute(f"CREATE TABLE {FLOOR_TABLE} ({columns})")
+            cursor.execute("CHECKPOINT")
+            started = time.perf_counter()
+            with (
+                extract.open("rb") as fh,
+                cursor.cursor.copy(
+                    f"COPY {FLOOR_TABLE} FROM STDIN (FORMAT csv, DELIMITER ';', HEADER true)"
+                ) as copy,
+            ):
+                while block := fh.read(BLOCK):
+                    copy.write(block)
+            seconds = time.perf_counter() - started
+            cursor.execute(f"DROP TABLE {FLOOR_TABLE}")
+        return seconds
+
+    def _import(
+        self, extract: Path, region_code: str, env: dict | None = None, mapping: bool = True
+    ) -> dict:
+        if env is None:  # the floor also starts after a checkpoint
+            with connection.cursor() as cursor:
+                cursor.execute("CHECKPOINT")
+        if mapping:
+            command = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
+        else:
+            command = [sys.executable, "-c", WITHOUT_MAPPING]
+        command += ["import_ledger", str(extract), "--region", region_code, "--json"]
+        if not mapping:
+            command.remove("import_ledger")
+        started = time.perf_counter()
+        env = env or dict(os.environ, DJANGO_SETTINGS_MODULE="rfi.settings")
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            cwd=settings.BASE_DIR,
+        )
+        wall = time.perf_counter() - started
+        try:
+            result = json.loads(done.stdout.strip().splitlines()[-1])
+        except (IndexError, json.JSONDecodeError):
+            raise CommandError(f"import_ledger failed:\n{done.stdout}\n{done.stderr}") from None
+        if result.get("status") != ImportBatch.Status.DONE:
+            raise CommandError(f"import_ledger did not import: {result}")
+        result["wall"] = wall
+        return result
+
+    def _sqlite(self, extract: Path, workdir: Path) -> dict:
+        env = dict(os.environ, DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}")
+        env["MEDIA_ROOT"] = str(workdir / "media")
+        manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
+        subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, capture_output=True)
+        create = "from rfi.models import Region; Region.objects.create(code='BENCH', name_da='B')"
+        subprocess.run([*manage, "shell", "-c", create], env=env, check=True, capture_output=True)
+        return self._import(extract, "BENCH", env=env)
+
+    def _clean(self, region: Region) -> None:
+        for batch in ImportBatch.objects.filter(region=region):
+            load.delete_lines(batch.pk)
+            if batch.file and batch.status != ImportBatch.Status.DUPLICATE:
+                batch.file.delete(save=False)
+            if batch.errors_file:
+                batch.errors_file.delete(save=False)
+            batch.delete()
+        # Vacuum now, or autovacuum starts on the deleted lines during the next measurement.
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM {load.LINE_TABLE}")
+
+    def _report(self, rows, size_mb, floors, imports, bare, replace, sqlite) -> None:
+        floor = min(floors)
+        best = min(imports, key=lambda result: result["seconds"])
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            version = cursor.fetchone()[0]
+        from spend import services
+
+        hook = "with" if hasattr(services, "after_lines_loaded") else "without"
+        self.stdout.write(
+            f"Ledger import, {rows:,} lines ({size_mb:.0f} MB Danish CSV), PostgreSQL {version}, "
+            f"{hook} the mapping/matching hook (after_lines_loaded)"
+        )
+        runs = " ".join(f"{seconds:.2f}" for seconds in floors)
+        self._line(
+            "floor: COPY into an all-text table",
+            f"{floor:.2f} s ({rows / floor:,.0f} lines/s; runs {runs})",
+        )
+        runs = " ".join(f"{result['seconds']:.2f}" for result in imports)
+        self._line(
+            "end-to-end import (create + process)",
+            f"{best['seconds']:.2f} s ({rows / best['seconds']:,.0f} lines/s; runs {runs})",
+        )
+        self._line(
+            "ratio import / floor",
+            f"{best['seconds'] / floor:.2f} × (target ≤ 3 ×, stretch 2 ×)",
+        )
+        mapping = best.get("mapping_seconds", 0)
+        if mapping:
+            self._line(
+                "of which category mapping and matching",
+                f"{mapping:.2f} s in Python (the rest of the import overlaps the COPY)",
+            )
+        plain = min(bare, key=lambda result: result["seconds"])
+        runs = " ".join(f"{result['seconds']:.2f}" for result in bare)
+        self._line(
+            "import without mapping and matching",
+            f"{plain['seconds']:.2f} s, {plain['seconds'] / floor:.2f} × the floor (runs {runs})",
+        )
+        peak = max(result["peak_rss_mb"] for result in imports)
+        self._line("peak RSS of the importing process", f"{peak:,.0f} MB (target < 1,500 MB)")
+        if replace:
+            self._line(
+                "replacing the period (DELETE old lines too)",
+                f"{replace['seconds']:.2f} s ({replace['seconds'] / floor:.2f} × the floor)",
+            )
+        if sqlite:
+            self._line(
+                "SQLite end-to-end import",
+                f"{sqlite['seconds']:.2f} s ({rows / sqlite['seconds']:,.0f} lines/s; "
+                f"target ≥ 50,000), peak RSS {sqlite['peak_rss_mb']:,.0f} MB",
+            )

@@ -1,0 +1,38 @@
+"""Celery tasks of spend: thin wrappers that load by id and call a service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="spend.remap_region")
+def remap_region(region_id: int) -> dict:
+    """Re-apply the mapping and exclusion rules and the contracts to a region's current lines."""
+    from rfi.models import Region
+    from spend import matching
+
+    region = Region.objects.get(pk=region_id)
+    result = matching.region_remap(region=region)
+    return {"lines": result.lines, "unmapped": result.unmapped, "excluded": result.excluded}
+
+
+@shared_task(name="spend.rematch_region")
+def rematch_region(region_id: int) -> dict:
+    """Re-match a region's current lines after a contract of the region changed."""
+    from rfi.models import Region
+    from spend import matching
+
+    region = Region.objects.get(pk=region_id)
+    result = matching.contracts_changed(region)
+    return {
+        "supplier_matched": result.supplier_matched,
+        "category_matched": result.category_matched,
+    }
+
+
+@shared_task(name="spend.rematch_all_regions")
+def rematch_all_regions() -> int:
+    """Re-match every region's current lines (a safety net for a missed contract change)."""
+    from spend import matching
+
+    return matching.lines_match().supplier_matched
