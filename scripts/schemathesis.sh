@@ -7,7 +7,8 @@ PY=.venv/bin/python
 work=$(mktemp -d)
 # A free port, so two runs (or a developer's server) never answer for each other.
 port=${SCHEMATHESIS_PORT:-$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
-export DATABASE_URL="sqlite:///$work/api.sqlite3" API_THROTTLE_USER=100000/minute
+# Uploaded ledger files go to the throwaway folder too, not the project's media/.
+export DATABASE_URL="sqlite:///$work/api.sqlite3" API_THROTTLE_USER=100000/minute MEDIA_ROOT="$work/media"
 $PY manage.py migrate --no-input -v0
 $PY manage.py seed_reference >/dev/null
 token=$($PY manage.py shell -c "

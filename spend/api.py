@@ -8,7 +8,11 @@ officers write its rules, the secretariat every rule and the common ones.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, serializers, viewsets
@@ -20,8 +24,11 @@ from rest_framework.response import Response
 from rfi import permissions
 from rfi.models import Category, Region
 from spend import rules, selectors
-from spend.models import ExclusionRule, LedgerLine, MappingRule
+from spend.importer.errors import ImportRefused
+from spend.importer.upload import LedgerUploadLimit
+from spend.models import ExclusionRule, ImportBatch, LedgerLine, MappingRule
 from spend.scope import spend_scope, viewable_regions
+from spend.services import ledger_batches_visible_to, ledger_upload
 
 MONEY = {"max_digits": 17, "decimal_places": 2}
 SHARE = {"max_digits": 5, "decimal_places": 1, "allow_null": True}
@@ -448,3 +455,186 @@ class ExclusionRuleViewSet(_RuleViewSet):
 
     def get_queryset(self):
         return selectors.exclusion_rules(region_ids=_region_ids(self.request.user))
+
+
+# Import batches (ledger uploads) ----------------------------------------------------------------
+
+
+class ImportBatchSerializer(serializers.ModelSerializer):
+    region = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    url = serializers.HyperlinkedIdentityField(view_name="importbatch-detail")
+    page_url = serializers.SerializerMethodField(help_text="The batch's page in the browser.")
+
+    class Meta:
+        model = ImportBatch
+        fields = [
+            "id",
+            "url",
+            "page_url",
+            "region",
+            "period_start",
+            "period_end",
+            "source",
+            "uploaded_by",
+            "uploaded_at",
+            "file_name",
+            "sha256",
+            "size",
+            "status",
+            "is_current",
+            "rows_total",
+            "rows_parsed",
+            "rows_validated",
+            "rows_loaded",
+            "spend_total",
+            "error_count",
+            "message",
+            "started_at",
+            "finished_at",
+            "attempts",
+        ]
+        read_only_fields = fields
+
+    def get_page_url(self, batch) -> str:
+        path = reverse("spend:batch", kwargs={"pk": batch.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class RowErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(allow_null=True, help_text="Spreadsheet row (header = 1).")
+    column = serializers.CharField(allow_blank=True)
+    value = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField()
+
+
+class ImportBatchDetailSerializer(ImportBatchSerializer):
+    errors = RowErrorSerializer(many=True, read_only=True, help_text="The first 1,000 errors.")
+
+    class Meta(ImportBatchSerializer.Meta):
+        fields = [*ImportBatchSerializer.Meta.fields, "errors"]
+        read_only_fields = fields
+
+
+class ImportBatchUploadSerializer(serializers.Serializer):
+    region = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Region.objects.filter(active=True),
+        help_text="Code of the region the extract belongs to, e.g. RM.",
+    )
+    file = serializers.FileField(
+        help_text=".csv (; , or tab), .csv.gz or .xlsx; at most settings.LEDGER_MAX_UPLOAD_BYTES."
+    )
+    period_start = serializers.DateField(
+        required=False, allow_null=True, help_text="First day; empty: from the lines."
+    )
+    period_end = serializers.DateField(
+        required=False, allow_null=True, help_text="Last day; empty: from the lines."
+    )
+
+
+class ImportBatchUploadedSerializer(ImportBatchSerializer):
+    queue_unreachable = serializers.SerializerMethodField(
+        help_text="True: saved and queued, but the task queue could not be reached; the "
+        "import starts when it is back (the sweeper sends it)."
+    )
+
+    class Meta(ImportBatchSerializer.Meta):
+        fields = [*ImportBatchSerializer.Meta.fields, "queue_unreachable"]
+        read_only_fields = fields
+
+    def get_queue_unreachable(self, batch) -> bool:
+        return bool(self.context.get("queue_unreachable"))
+
+
+class ImportBatchFilter(filters.FilterSet):
+    region = filters.CharFilter(field_name="region__code", help_text="Region code.")
+    status = filters.ChoiceFilter(choices=ImportBatch.Status.choices)
+
+    class Meta:
+        model = ImportBatch
+        fields = ["region", "status"]
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = "The file is larger than the upload limit."
+    default_code = "too_large"
+
+
+@extend_schema(
+    description="Ledger extracts: upload one (multipart) for a region your ERP reports for, "
+    "and follow its import. A region's officers (and the secretariat) upload; whoever sees a "
+    "region's lines reads its batches. A batch of another region answers 404.",
+)
+class ImportBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = ImportBatchSerializer
+    queryset = ImportBatch.objects.none()  # for the schema; get_queryset filters by rights
+    permission_classes = [IsMember]
+    filterset_class = ImportBatchFilter
+
+    def initialize_request(self, request, *args, **kwargs):
+        # Before anything parses the body (DRF's parsers use the Django request's handlers):
+        # the upload stops at the size limit while it streams.
+        if request.method == "POST":
+            request.upload_handlers.insert(0, LedgerUploadLimit(request))
+        return super().initialize_request(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return ledger_batches_visible_to(self.request.user).order_by("-uploaded_at", "-pk")
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return ImportBatchDetailSerializer
+        return ImportBatchSerializer
+
+    @extend_schema(
+        request={"multipart/form-data": ImportBatchUploadSerializer},
+        responses={
+            202: ImportBatchUploadedSerializer,
+            200: OpenApiResponse(
+                ImportBatchUploadedSerializer,
+                description="The same file was imported before: recorded as a duplicate, "
+                "nothing changed.",
+            ),
+            400: OpenApiResponse(description="Bad input or a refused file (the reason)."),
+            403: OpenApiResponse(description="You may not upload for this region."),
+            413: OpenApiResponse(description="The file is larger than the upload limit."),
+        },
+        summary="Upload a ledger extract; it is imported in the background",
+    )
+    def create(self, request):
+        django_request = request._request
+        upload = ImportBatchUploadSerializer(data=request.data)
+        if getattr(django_request, "ledger_upload_too_large", False):
+            raise PayloadTooLarge(
+                "The file is larger than the limit of "
+                f"{filesizeformat(settings.LEDGER_MAX_UPLOAD_BYTES)}; nothing was saved."
+            )
+        upload.is_valid(raise_exception=True)
+        data = upload.validated_data
+        try:
+            result = ledger_upload(
+                region=data["region"],
+                uploaded_file=data["file"],
+                actor=request.user,
+                source=ImportBatch.Source.API,
+                period_start=data.get("period_start"),
+                period_end=data.get("period_end"),
+            )
+        except ImportRefused as refused:
+            # The period's own refusals carry the default code; every other one is the file's.
+            field = "non_field_errors" if refused.code == "refused" else "file"
+            raise exceptions.ValidationError(
+                {field: [str(refused.message)]}, code=refused.code
+            ) from refused
+        batch = result.batch
+        batch.refresh_from_db()
+        body = ImportBatchUploadedSerializer(
+            batch,
+            context={"request": request, "queue_unreachable": result.queue_unreachable},
+        ).data
+        if batch.status == ImportBatch.Status.DUPLICATE:
+            return Response(body, status=200)
+        return Response(body, status=202, headers={"Location": body["url"]})

@@ -613,6 +613,7 @@ def after_lines_loaded(
     excluded, not matched), unless ``annotator`` wrote their final values with the COPY:
     then nothing is left to do, as long as no rule or contract changed meanwhile.
     """
+    kpi_refresh_on_commit(batch.region_id)
     if annotator is not None and annotator.region_id == batch.region_id:
         if not annotator.is_stale():
             return None
@@ -659,6 +660,7 @@ def region_remap(*, region: Region) -> MapResult:
     with transaction.atomic():
         result = lines_map(region=region)
         lines_match(region=region)
+        kpi_refresh_on_commit(region.pk)
     logger.info(
         "remapped %s: %d lines, %d mapped, %d unmapped, %d excluded",
         region.code,
@@ -672,4 +674,46 @@ def region_remap(*, region: Region) -> MapResult:
 
 def contracts_changed(region: Region) -> MatchResult:
     """Re-match a region's current lines after one of its contracts changed."""
-    return lines_match(region=region)
+    with transaction.atomic():
+        result = lines_match(region=region)
+        kpi_refresh_on_commit(region.pk)
+    return result
+
+
+# KPI refresh ---------------------------------------------------------------------------------
+
+KPI_TASK = "kpi.recompute_region"
+
+
+def kpi_refresh_on_commit(region_id: int) -> None:
+    """Once committed, have the KPI app recompute the region's figures.
+
+    Looked up by task name (kpi imports spend, never the reverse); one task per region
+    per transaction; a dead broker or a failing recompute never fails the import or the
+    rematch that asked (the nightly recompute catches up).
+    """
+    from celery import current_app
+
+    task = current_app.tasks.get(KPI_TASK)
+    if task is None or not region_id:
+        return
+    for entry in transaction.get_connection().run_on_commit:
+        waiting = getattr(entry[1], "kpi_regions", None)
+        if waiting is not None:
+            waiting.add(region_id)
+            return
+
+    def send() -> None:
+        from rfi.tasks import BrokerUnavailable, enqueue
+
+        for queued_region in sorted(send.kpi_regions):
+            try:
+                enqueue(task, queued_region)
+            except BrokerUnavailable:
+                logger.warning("KPI recompute of region %s not queued", queued_region)
+            except Exception:
+                # Eager mode (no broker) runs the recompute right here.
+                logger.exception("KPI recompute of region %s failed", queued_region)
+
+    send.kpi_regions = {region_id}
+    transaction.on_commit(send)

@@ -16,18 +16,21 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import DataError, connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
+from rfi import permissions
 from rfi.models import Region
 from spend.importer import detect, load
 from spend.importer.columns import map_columns
@@ -654,3 +657,168 @@ def after_lines_loaded(batch: ImportBatch, annotator=None):
     from spend import matching
 
     return matching.after_lines_loaded(batch, annotator=annotator)
+
+
+# Upload and queue -----------------------------------------------------------------------------
+# A page or API upload is stored as a queued batch (ledger_batch_create) and handed to Celery
+# (spend.import_batch) once the batch is committed. A dead broker leaves the batch queued, and
+# the officer is told so; the sweeper (spend.sweep_batches, every 5 minutes) sends again what
+# is left queued or running too long, so no upload is forgotten. docs/spend.md "Upload and queue".
+QUEUED_STALE = dt.timedelta(minutes=5)
+RUNNING_STALE = dt.timedelta(minutes=60)
+MAX_ATTEMPTS = 5
+
+
+@dataclass
+class LedgerUpload:
+    """An upload's batch, and whether it reached the task queue (None: nothing to send)."""
+
+    batch: ImportBatch
+    enqueued: bool | None = None
+
+    @property
+    def queue_unreachable(self) -> bool:
+        return self.enqueued is False
+
+
+def ledger_upload(
+    *,
+    region: Region,
+    uploaded_file,
+    actor,
+    source: str,
+    period_start: dt.date | None = None,
+    period_end: dt.date | None = None,
+) -> LedgerUpload:
+    """Store an uploaded extract for ``region`` and queue its import when the batch commits.
+
+    Refuses (PermissionDenied) a user who may not upload for the region, and (ImportRefused,
+    nothing stored) a file the engine will not take. A duplicate is recorded, not queued.
+    Outside a transaction the batch is sent at once, so ``enqueued`` is known on return.
+    """
+    if not permissions.can_upload_ledger(actor, region):
+        raise PermissionDenied(
+            _("You may not upload ledger extracts for %(region)s.") % {"region": region.name}
+        )
+    batch = ledger_batch_create(
+        region=region,
+        file_name=uploaded_file.name or "",
+        actor=actor,
+        source=source,
+        uploaded_file=uploaded_file,
+        period_start=period_start,
+        period_end=period_end,
+    )
+    result = LedgerUpload(batch=batch)
+    if batch.status == ImportBatch.Status.QUEUED:
+
+        def send() -> None:
+            result.enqueued = ledger_batch_enqueue(batch)
+
+        transaction.on_commit(send)
+    return result
+
+
+def ledger_batch_enqueue(batch: ImportBatch) -> bool:
+    """Hand a queued (or stalled) batch to spend.import_batch; False when the broker is down.
+
+    The batch stays queued either way: the sweeper sends it again. In eager mode (no
+    broker configured) the import runs here, inline.
+    """
+    from rfi.tasks import BrokerUnavailable, enqueue
+    from spend import tasks
+
+    try:
+        enqueue(tasks.import_batch, batch.pk)
+    except BrokerUnavailable:
+        message = _(
+            "Saved and queued. The task queue cannot be reached just now, so the file will "
+            "be imported as soon as the queue is back; nothing more to do."
+        )
+        ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.QUEUED).update(
+            message=message
+        )
+        batch.message = message
+        return False
+    return True
+
+
+def ledger_batches_sweep(*, now: dt.datetime | None = None) -> int:
+    """Send again the batches left queued > 5 min or running > 60 min; return how many.
+
+    Queued too long: the broker was down at upload, or the message was lost. Running too
+    long: the worker died mid-import (the engine restarts the batch from its file). A
+    queued batch of a region whose import is still running (recently started) is waiting
+    for the region's lock, not lost, and is left alone. After MAX_ATTEMPTS starts a batch
+    is marked failed with a message instead of being tried again.
+    """
+    now = now or timezone.now()
+    Status = ImportBatch.Status
+    stale = ImportBatch.objects.filter(
+        Q(status=Status.QUEUED, uploaded_at__lt=now - QUEUED_STALE)
+        | Q(status=Status.RUNNING, started_at__lt=now - RUNNING_STALE)
+        | Q(status=Status.RUNNING, started_at__isnull=True, uploaded_at__lt=now - RUNNING_STALE)
+    ).order_by("pk")
+    busy_regions = set(
+        ImportBatch.objects.filter(
+            status=Status.RUNNING, started_at__gte=now - RUNNING_STALE
+        ).values_list("region_id", flat=True)
+    )
+    sent = 0
+    for batch in stale:
+        if batch.status == Status.QUEUED and batch.region_id in busy_regions:
+            continue
+        if batch.attempts >= MAX_ATTEMPTS:
+            _give_up(batch)
+            continue
+        if batch.status == Status.RUNNING:
+            # Said on the batch page until the retry starts (_start clears the message).
+            ImportBatch.objects.filter(pk=batch.pk, status=Status.RUNNING).update(
+                message=_(
+                    "The import stopped before it finished (attempt %(attempt)s of %(max)s); "
+                    "it has been queued again."
+                )
+                % {"attempt": batch.attempts, "max": MAX_ATTEMPTS}
+            )
+        if not ledger_batch_enqueue(batch):
+            logger.warning("sweep: the broker is down; %s batches left for the next run", sent)
+            break
+        sent += 1
+    if sent:
+        logger.info("sweep: %s ledger batches queued again", sent)
+    return sent
+
+
+def _give_up(batch: ImportBatch) -> None:
+    with transaction.atomic():
+        locked = (
+            ImportBatch.objects.select_for_update()
+            .filter(pk=batch.pk, status__in=[ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING])
+            .first()
+        )
+        if locked is None:  # finished meanwhile
+            return
+        load.delete_lines(locked.pk)
+        message = _(
+            "The import was started %(attempts)s times and never finished (a worker stopped "
+            "each time); it will not be tried again. Nothing was imported. Upload the file "
+            "again, or ask the secretariat to look at the server's log."
+        ) % {"attempts": locked.attempts}
+        _fail(
+            locked, message, [{"row": None, "column": "", "value": "", "reason": message}], 1, None
+        )
+    logger.error("ledger batch %s failed after %s attempts", batch.pk, batch.attempts)
+
+
+def ledger_batches_visible_to(user):
+    """The import batches of the regions whose lines the user may see (a read, for the
+    upload pages and the API)."""
+    batches = ImportBatch.objects.select_related("region", "uploaded_by")
+    if permissions.is_secretariat(user):
+        return batches
+    region_ids = [
+        region.pk
+        for region in Region.objects.filter(active=True)
+        if permissions.can_view_region_spend(user, region)
+    ]
+    return batches.filter(region_id__in=region_ids)

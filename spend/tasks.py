@@ -36,3 +36,23 @@ def rematch_all_regions() -> int:
     from spend import matching
 
     return matching.lines_match().supplier_matched
+
+
+# acks_late + reject_on_worker_lost: a worker that dies mid-import leaves the message to be
+# delivered again (and the sweeper sends the batch again anyway); ledger_batch_process
+# makes a second delivery of a finished batch a no-op and restarts a half-done one cleanly.
+@shared_task(name="spend.import_batch", acks_late=True, reject_on_worker_lost=True)
+def import_batch(batch_id: int) -> dict:
+    """Import one uploaded ledger extract (all lines or none)."""
+    from spend.services import ledger_batch_process
+
+    batch = ledger_batch_process(batch_id=batch_id)
+    return {"batch": batch.pk, "status": batch.status, "rows": batch.rows_loaded}
+
+
+@shared_task(name="spend.sweep_batches")
+def sweep_batches() -> int:
+    """Send again the ledger imports left queued or running too long (beat, every 5 min)."""
+    from spend.services import ledger_batches_sweep
+
+    return ledger_batches_sweep()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from spend import views
+from spend import views, views_upload
 
 app_name = "spend"
 urlpatterns = [
@@ -36,4 +36,10 @@ urlpatterns = [
         views.column_mapping_delete,
         name="column_mapping_delete",
     ),
+    # Ledger-extract uploads, their progress and error reports
+    path("indlaes/", views_upload.upload, name="upload"),
+    path("indlaes/<int:pk>/", views_upload.batch, name="batch"),
+    path("indlaes/<int:pk>/status/", views_upload.batch_status, name="batch_status"),
+    path("indlaes/<int:pk>/fejl.csv", views_upload.batch_errors, name="batch_errors"),
+    path("indlaes/<int:pk>/fil", views_upload.batch_file, name="batch_file"),
 ]

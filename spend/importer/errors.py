@@ -12,6 +12,20 @@ from django.core.exceptions import ValidationError
 ERRORS_KEPT = 1000
 
 
+# A cell starting with one of these is a formula to Excel and LibreOffice (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """The text, with a leading apostrophe when a spreadsheet would run it as a formula.
+
+    The report echoes values from the uploaded file; "-1.234,50" or "=HYPERLINK(...)" must
+    open as text, not as a calculation, in the officer's Excel (OWASP "CSV injection").
+    """
+    text = str(text)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 @dataclass(frozen=True)
 class RowError:
     """One invalid value: the row as a spreadsheet numbers it (header = row 1)."""
@@ -59,7 +73,12 @@ class ErrorSink:
             self._writer = csv.writer(self._file, delimiter=";")
             self._writer.writerow(self.HEADER)
         self._writer.writerow(
-            ("" if error.row is None else error.row, error.column, error.value, error.reason)
+            (
+                "" if error.row is None else error.row,
+                spreadsheet_safe(error.column),
+                spreadsheet_safe(error.value),
+                spreadsheet_safe(error.reason),
+            )
         )
 
     def extend(self, errors) -> None:

@@ -233,6 +233,23 @@ def test_every_error_is_reported_not_only_the_first(regions, existing):
     assert snapshot() == existing
 
 
+def test_error_report_opens_formulas_as_text(regions, existing):
+    # The report echoes the file's values; a spreadsheet must not run them as formulas.
+    rows = [
+        row(**{"Beløb": "=1+2"}),
+        row(**{"Beløb": "-12,34,5"}),
+        row(**{"Leverandør CVR": "@SUM(A1)"}),
+    ]
+    batch = refused(regions["RM"], csv_bytes(rows))
+    with batch.errors_file.open("rb") as fh:
+        report = fh.read().decode("utf-8-sig").splitlines()
+    assert report[1].startswith("2;Beløb;'=1+2;")
+    assert report[2].startswith("3;Beløb;'-12,34,5;")
+    assert report[3].startswith("4;Leverandør CVR;'@SUM(A1);")
+    assert [e["value"] for e in batch.errors] == ["=1+2", "-12,34,5", "@SUM(A1)"]  # page: as is
+    assert snapshot() == existing
+
+
 def test_refused_file_can_be_corrected_and_uploaded_again(regions):
     bad = refused(regions["RM"], csv_bytes([row(**{"Beløb": "12,34,5"})]))
     good = import_file(regions["RM"], csv_bytes([row()]))

@@ -1,0 +1,192 @@
+"""The sweeper and the import task: no upload forgotten, a second delivery changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from rfi.celery import app
+from spend import services, tasks
+from spend.models import ImportBatch, LedgerLine
+from tests.spend.ledger_files import (
+    FEBRUARY,
+    JANUARY,
+    JANUARY_TOTAL,
+    csv_bytes,
+    current_total,
+    english,  # noqa: F401 – fixture
+    media,  # noqa: F401 – fixture
+    upload,
+)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media", "english")]
+
+
+def _age(batch: ImportBatch, *, uploaded=None, started=None, status=None, attempts=None):
+    """Make a batch look as if it was left behind ``uploaded``/``started`` minutes ago."""
+    now = timezone.now()
+    fields = {}
+    if uploaded is not None:
+        fields["uploaded_at"] = now - dt.timedelta(minutes=uploaded)
+    if started is not None:
+        fields["started_at"] = now - dt.timedelta(minutes=started)
+    if status is not None:
+        fields["status"] = status
+    if attempts is not None:
+        fields["attempts"] = attempts
+    ImportBatch.objects.filter(pk=batch.pk).update(**fields)
+    batch.refresh_from_db()
+    return batch
+
+
+def _half_loaded(batch: ImportBatch, rows: int = 3) -> None:
+    """Lines a worker wrote for the batch before it died (SQLite loads in chunks)."""
+    LedgerLine.objects.bulk_create(
+        LedgerLine(
+            batch=batch,
+            region=batch.region,
+            row_number=2 + i,
+            posting_date=dt.date(2025, 1, 2),
+            supplier_id="12345678",
+            amount=1,
+        )
+        for i in range(rows)
+    )
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """The batch ids handed to the queue (without running them)."""
+    ids: list[int] = []
+    monkeypatch.setattr(
+        services, "ledger_batch_enqueue", lambda batch: ids.append(batch.pk) or True
+    )
+    return ids
+
+
+def test_a_batch_left_queued_over_5_minutes_is_sent_again_and_imported(regions):
+    batch = _age(upload(regions["RM"], csv_bytes(JANUARY)), uploaded=6)
+
+    assert services.ledger_batches_sweep() == 1
+
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.DONE  # eager: the re-sent task ran
+    assert current_total(regions["RM"]) == JANUARY_TOTAL
+
+
+def test_a_fresh_queued_batch_and_finished_ones_are_left_alone(regions, sent):
+    fresh = _age(upload(regions["RM"], csv_bytes(JANUARY)), uploaded=4)
+    done = _age(upload(regions["RM"], csv_bytes(FEBRUARY)), uploaded=600)
+    services.ledger_batch_process(batch_id=done.pk)
+
+    assert services.ledger_batches_sweep() == 0
+    assert sent == []
+    fresh.refresh_from_db()
+    assert fresh.status == ImportBatch.Status.QUEUED
+
+
+def test_a_batch_left_running_over_60_minutes_restarts_without_its_half_loaded_lines(regions):
+    # given: a worker died 61 minutes into the first attempt, leaving some lines behind
+    batch = upload(regions["RM"], csv_bytes(JANUARY))
+    _age(batch, started=61, status=ImportBatch.Status.RUNNING, attempts=1)
+    _half_loaded(batch)
+
+    # when
+    assert services.ledger_batches_sweep() == 1
+
+    # then: exactly the file's lines, once
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.DONE
+    assert batch.attempts == 2
+    assert LedgerLine.objects.filter(batch=batch).count() == 4
+    assert current_total(regions["RM"]) == JANUARY_TOTAL
+
+
+def test_a_running_batch_under_60_minutes_is_left_to_its_worker(regions, sent):
+    batch = upload(regions["RM"], csv_bytes(JANUARY))
+    _age(batch, uploaded=90, started=59, status=ImportBatch.Status.RUNNING, attempts=1)
+
+    assert services.ledger_batches_sweep() == 0
+    assert sent == []
+
+
+def test_a_queued_batch_waiting_behind_a_live_import_of_its_region_is_left_alone(regions, sent):
+    running = upload(regions["RM"], csv_bytes(JANUARY))
+    _age(running, started=10, status=ImportBatch.Status.RUNNING, attempts=1)
+    waiting = _age(upload(regions["RM"], csv_bytes(FEBRUARY)), uploaded=8)
+    other_region = _age(upload(regions["RSD"], csv_bytes(FEBRUARY)), uploaded=8)
+
+    assert services.ledger_batches_sweep() == 1
+    assert sent == [other_region.pk]
+    waiting.refresh_from_db()
+    assert waiting.status == ImportBatch.Status.QUEUED
+
+
+def test_after_5_attempts_the_batch_is_failed_with_a_message_not_tried_again(regions, sent):
+    batch = upload(regions["RM"], csv_bytes(JANUARY))
+    _age(batch, started=61, status=ImportBatch.Status.RUNNING, attempts=5)
+    _half_loaded(batch)
+
+    assert services.ledger_batches_sweep() == 0
+
+    batch.refresh_from_db()
+    assert sent == []
+    assert batch.status == ImportBatch.Status.FAILED
+    assert "started 5 times and never finished" in batch.message
+    assert batch.errors[0]["reason"] == batch.message
+    assert batch.finished_at is not None
+    assert not LedgerLine.objects.filter(batch=batch).exists()
+    # and the next sweep leaves it be
+    assert services.ledger_batches_sweep() == 0
+    assert sent == []
+
+
+def test_4_attempts_still_get_a_fifth(regions, sent):
+    batch = upload(regions["RM"], csv_bytes(JANUARY))
+    _age(batch, started=61, status=ImportBatch.Status.RUNNING, attempts=4)
+
+    assert services.ledger_batches_sweep() == 1
+    assert sent == [batch.pk]
+    batch.refresh_from_db()
+    assert "attempt 4 of 5" in batch.message
+
+
+def test_the_sweep_task_calls_the_sweeper(monkeypatch):
+    monkeypatch.setattr(services, "ledger_batches_sweep", lambda: 7)
+
+    assert tasks.sweep_batches.delay().get() == 7
+
+
+# The import task ---------------------------------------------------------------------------------
+
+
+def test_the_import_task_is_idempotent_a_second_delivery_changes_nothing(regions):
+    batch = upload(regions["RM"], csv_bytes(JANUARY))
+
+    first = tasks.import_batch.delay(batch.pk).get()
+    lines = list(LedgerLine.objects.order_by("pk").values_list("pk", "amount"))
+    second = tasks.import_batch.delay(batch.pk).get()
+
+    assert first == {"batch": batch.pk, "status": "done", "rows": 4}
+    assert second == first
+    assert list(LedgerLine.objects.order_by("pk").values_list("pk", "amount")) == lines
+    batch.refresh_from_db()
+    assert batch.attempts == 1
+
+
+def test_the_import_task_survives_a_lost_worker_and_acks_late():
+    task = app.tasks["spend.import_batch"]
+
+    assert task.acks_late is True
+    assert task.reject_on_worker_lost is True
+
+
+def test_the_beat_schedule_sweeps_every_5_minutes_with_an_expiry():
+    entry = settings.CELERY_BEAT_SCHEDULE["spend-sweep-batches"]
+
+    assert entry["task"] in app.tasks
+    assert entry["schedule"].minute == set(range(0, 60, 5))
+    assert 0 < entry["options"]["expires"] <= 5 * 60
