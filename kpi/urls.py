@@ -4,5 +4,12 @@ from kpi import views
 
 app_name = "kpi"
 urlpatterns = [
+    # Dashboards (?region=CODE&year=YYYY), read from stored snapshots
     path("", views.index, name="index"),
+    path("samarbejde/", views.collaboration, name="collaboration"),
+    path("rapport/", views.report, name="report"),
+    path("eksport.xlsx", views.export, name="export"),
+    # Drill-downs that the spend pages do not have
+    path("compliance/", views.compliance, name="compliance"),
+    path("digitale-ordrer/", views.digital_orders, name="digital_orders"),
 ]

@@ -296,3 +296,30 @@ def can_edit_spend_rules(user: User, region) -> bool:
 def can_remap_spend(user: User, region) -> bool:
     """Re-apply the rules to the lines already loaded (region None: every region)."""
     return can_edit_spend_rules(user, region)
+
+
+def can_upload_ledger(user: User, region) -> bool:
+    """Ledger extracts: a region's officers upload its own (page or API); the secretariat any."""
+    if is_secretariat(user):
+        return True
+    return is_officer_of(user, region)
+
+
+def can_upload_any_ledger(user: User) -> bool:
+    """Whether the upload form has a region to offer the user."""
+    return is_secretariat(user) or has_role(user, Role.OFFICER)
+
+
+# Strategy KPI dashboards (kpi) -----------------------------------------------------------
+
+
+def can_view_collaboration_kpis(user: User) -> bool:
+    """The collaboration dashboard and the regions side by side: chiefs, UFO, secretariat."""
+    return can_view_all_regions_spend(user)
+
+
+def can_view_region_kpis(user: User, region) -> bool:
+    """A region's KPI cards and drill-downs: its own people; chiefs, UFO, secretariat any."""
+    if can_view_collaboration_kpis(user):
+        return True
+    return can_view_region_spend(user, region)

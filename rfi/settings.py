@@ -159,6 +159,33 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=7, minute=0),
         "options": {"expires": 3600},
     },
+    # Daily at 06:30: suppliers' alert digests of new and changed public tenders (one mail
+    # a day at most; SentChange rows stop a second mail for the same change), and the purge
+    # of unconfirmed and unsubscribed addresses. A run still queued two hours later is
+    # dropped: tomorrow's run sends what it would have sent, nothing is lost.
+    "suppliers-tender-digests": {
+        "task": "suppliers.send_tender_digests",
+        "schedule": crontab(hour=6, minute=30),
+        "options": {"expires": 2 * 3600},
+    },
+    # Nightly at 02:00, after the regions' ERP extracts have been imported and before
+    # anyone reads a dashboard: the full KPI recompute (imports and contract changes
+    # refresh their region in between). Runs are serialised by an advisory lock, so one
+    # still queued after four hours is dropped rather than stacked behind the next night's.
+    "kpi-recompute-all": {
+        "task": "kpi.recompute_all",
+        "schedule": crontab(hour=2, minute=0),
+        "options": {"expires": 4 * 3600},
+    },
+    # Every 5 minutes: ledger uploads left queued (the broker was down when they came) or
+    # running too long (a worker died) are sent to the workers again, so no upload is
+    # forgotten; a batch that never finishes is failed after 5 starts (spend.services).
+    # A run still queued after 4 minutes is dropped: the next one does the same work.
+    "spend-sweep-batches": {
+        "task": "spend.sweep_batches",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
+    },
 }
 
 # Authentication -----------------------------------------------------------------
@@ -245,6 +272,7 @@ SPECTACULAR_SETTINGS = {
         "TenderStatusEnum": "tenders.models.TenderCase.Status",
         "TenderKindEnum": "tenders.models.TenderCase.Kind",
         "ParticipationStatusEnum": "tenders.models.Participation.Status",
+        "ImportBatchStatusEnum": "spend.models.ImportBatch.Status",
     },
 }
 
@@ -292,6 +320,20 @@ EMAIL_BACKEND = env.str(
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="rfi@localhost")
+# Absolute links in mails sent outside a request (alert digests, reminders).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+# Public portal: OCDS feed and suppliers' alerts ------------------------------------------------
+# https://standard.open-contracting.org/1.1/en/schema/identifiers/#contracting-process-identifier-ocid
+# The ocid prefix is registered with the Open Contracting Partnership; the default is a
+# placeholder that must be replaced before the feed is announced (docs/ocds.md).
+OCDS_OCID_PREFIX = env.str("OCDS_OCID_PREFIX", default="ocds-xxxxxx-rfi")
+OCDS_PUBLISHER_NAME = env.str("OCDS_PUBLISHER_NAME", default="Regionernes Fælles Indkøb")
+OCDS_LICENSE = env.str("OCDS_LICENSE", default="")
+# A confirmation link is valid this long; unconfirmed addresses are purged after it.
+ALERT_CONFIRM_MAX_AGE_HOURS = env.int("ALERT_CONFIRM_MAX_AGE_HOURS", default=72)
+# An unsubscribed address is kept this long (the subscriber may resubscribe), then purged.
+ALERT_UNSUBSCRIBED_RETENTION_DAYS = env.int("ALERT_UNSUBSCRIBED_RETENTION_DAYS", default=30)
 
 # Logging -------------------------------------------------------------------------------------
 LOGGING = {

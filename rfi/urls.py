@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from kpi import api as kpi_api
 from rfi import api, views
 from spend import api as spend_api
 from suppliers import api as suppliers_api
@@ -27,6 +28,8 @@ router.register("spend", spend_api.SpendViewSet, basename="spend")
 router.register("ledger-lines", spend_api.LedgerLineViewSet, basename="ledgerline")
 router.register("mapping-rules", spend_api.MappingRuleViewSet, basename="mappingrule")
 router.register("exclusion-rules", spend_api.ExclusionRuleViewSet, basename="exclusionrule")
+router.register("ledger-batches", spend_api.ImportBatchViewSet, basename="importbatch")
+router.register("kpi-snapshots", kpi_api.KpiSnapshotViewSet, basename="kpisnapshot")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -48,6 +51,7 @@ urlpatterns = [
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("fup/", include("tenders.urls")),
+    path("udbud/", include("suppliers.public_urls")),
     path("kontrakter/", include("suppliers.urls")),
     path("forbrug/", include("spend.urls")),
     path("kpi/", include("kpi.urls")),

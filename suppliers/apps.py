@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class SuppliersConfig(AppConfig):
     name = "suppliers"
     verbose_name = _("Suppliers and contracts")
+
+    def ready(self) -> None:
+        from suppliers import public_cache
+
+        public_cache.connect()

@@ -112,3 +112,81 @@ class Contract(models.Model):
     @property
     def is_joint(self) -> bool:
         return self.tender_id is not None
+
+
+# Suppliers' e-mail alerts (suppliers/alerts.py) ------------------------------------------------
+
+
+def _new_alert_key() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(16)
+
+
+class Subscription(models.Model):
+    """A supplier's e-mail alert, without an account: CPV subtrees and regions, double opt-in.
+
+    Pending until the confirmation link is used; unconfirmed rows are purged when the
+    link expires. No history is kept: a deleted address must leave no copy behind.
+    """
+
+    email = models.EmailField(_("e-mail address"), db_index=True)
+    language = models.CharField(_("language"), max_length=5, default="da")
+    categories = models.ManyToManyField(
+        Category, verbose_name=_("categories"), blank=True, related_name="alert_subscriptions"
+    )
+    regions = models.ManyToManyField(
+        Region, verbose_name=_("regions"), blank=True, related_name="alert_subscriptions"
+    )
+    # Part of every signed link: a link outlives neither the row nor a new row with its id.
+    key = models.CharField(max_length=32, default=_new_alert_key, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
+    last_sent_at = models.DateTimeField(_("last digest sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("alert subscription")
+        verbose_name_plural = _("alert subscriptions")
+        indexes = [models.Index(fields=["confirmed_at", "unsubscribed_at"])]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_active(self) -> bool:
+        return self.confirmed_at is not None and self.unsubscribed_at is None
+
+
+class PublicTenderState(models.Model):
+    """What the public last saw of a tender: the alerts' change detection.
+
+    ``summary`` holds public fields only (suppliers.alerts.public_summary); a new
+    fingerprint means a public change, whatever internal field was edited meanwhile.
+    """
+
+    tender = models.OneToOneField(TenderCase, on_delete=models.CASCADE, related_name="public_state")
+    fingerprint = models.CharField(max_length=64)
+    summary = models.JSONField()
+    previous_summary = models.JSONField(null=True, blank=True)
+    first_seen_at = models.DateTimeField()
+    changed_at = models.DateTimeField(db_index=True)
+
+
+class SentChange(models.Model):
+    """One public state of one tender mailed to one subscription: never mailed twice."""
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="sent_changes"
+    )
+    tender = models.ForeignKey(TenderCase, on_delete=models.CASCADE, related_name="+")
+    fingerprint = models.CharField(max_length=64)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "tender", "fingerprint"], name="sent_change_once"
+            )
+        ]

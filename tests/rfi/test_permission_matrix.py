@@ -46,6 +46,16 @@ class Access(Enum):
         "and the UFO group 403"
     )
     API_RM_CONTRACT_READERS = "REST API, readers of RM's contracts as RM_CONTRACT_READERS"
+    RM_SPEND_READERS = (
+        "whoever holds a role in RM (officer, UFO member, chief) and the secretariat; another "
+        "region's officer gets 404 (ledger uploads: the batch is not in what they see)"
+    )
+    API_RM_SPEND_READERS = "REST API, readers of RM's ledger uploads as RM_SPEND_READERS"
+    KPI_COLLABORATION = "procurement chiefs and UFO members of any region, and the secretariat"
+    API_RM_KPI_READERS = (
+        "REST API, readers of RM's own KPI figures: RM's people, the chiefs, the UFO group and "
+        "the secretariat; another region's officer gets 404"
+    )
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,27 @@ def _region_pk(data: dict) -> dict:
 
 def _partner_body_pk(data: dict) -> dict:
     return {"pk": PartnerBody.objects.get(code="AMGROS").pk}
+
+
+def _rm_kpi_snapshot_pk(data: dict) -> dict:
+    """A current per-region KPI figure of RM (kpi.api)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from kpi.models import KpiRun, KpiSnapshot
+
+    snapshot = KpiSnapshot.objects.create(
+        run=KpiRun.objects.create(status=KpiRun.Status.DONE),
+        key="compliance",
+        region=data["regions"]["RM"],
+        period_kind="year",
+        period_start=dt.date(2025, 1, 1),
+        period_label="2025",
+        value="0.5",
+        computed_at=timezone.now(),
+    )
+    return {"pk": snapshot.pk}
 
 
 def _plan_tender(data: dict):
@@ -187,6 +218,64 @@ def _common_exclusion_rule_pk(data: dict) -> dict:
     return _spend_rule("exclusion", None, data)
 
 
+def _public_tender_reference(data: dict) -> dict:
+    """The matrix case, marked publishable: the public portal shows it to everyone."""
+    tender = _plan_tender(data)
+    if not tender.is_publishable:
+        tender.is_publishable = True
+        tender.save()
+    return {"reference": tender.reference}
+
+
+def _alert_subscription():
+    """A supplier's pending alert (suppliers.alerts): its links carry signed tokens."""
+    from suppliers.models import Subscription
+
+    subscription, _ = Subscription.objects.get_or_create(email="matrix@example.org")
+    return subscription
+
+
+def _alert_confirm_token(data: dict) -> dict:
+    from suppliers.alerts import confirm_token
+
+    return {"token": confirm_token(_alert_subscription())}
+
+
+def _alert_manage_token(data: dict) -> dict:
+    from suppliers.alerts import manage_token
+
+    return {"token": manage_token(_alert_subscription())}
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path_factory):
+    # The ledger-upload routes' fixture stores a file: never in the project's media/.
+    settings.MEDIA_ROOT = tmp_path_factory.getbasetemp() / "matrix-media"
+
+
+def _rm_import_batch_pk(data: dict) -> dict:
+    """A refused ledger upload of RM with its file kept (the upload pages' fixture)."""
+    from django.core.files.base import ContentFile
+
+    from spend.models import ImportBatch
+
+    batch = ImportBatch.objects.filter(region=data["regions"]["RM"], file_name="matrix.csv").first()
+    if batch is None:
+        batch = ImportBatch(
+            region=data["regions"]["RM"],
+            source=ImportBatch.Source.UPLOAD,
+            file_name="matrix.csv",
+            sha256="0" * 64,
+            size=9,
+            status=ImportBatch.Status.FAILED,
+            errors=[{"row": 2, "column": "Beløb", "value": "12,34,5", "reason": "Matrix"}],
+            error_count=1,
+        )
+        batch.file.save("matrix.csv", ContentFile(b"a;b\r\n1;2\r\n"), save=False)
+        batch.save()
+    return {"pk": batch.pk}
+
+
 ADMIN_NAMESPACE = "admin:*"
 
 ROUTES: dict[str, Route] = {
@@ -247,7 +336,43 @@ ROUTES: dict[str, Route] = {
     "spend:column_mapping_create": Route(Access.OFFICERS),
     "spend:column_mapping_edit": Route(Access.RM_OFFICERS, kwargs=_rm_column_mapping_pk),
     "spend:column_mapping_delete": Route(Access.RM_OFFICERS, kwargs=_rm_column_mapping_pk),
+    "spend:upload": Route(Access.MEMBERS),
+    "spend:batch": Route(Access.RM_SPEND_READERS, kwargs=_rm_import_batch_pk),
+    "spend:batch_status": Route(Access.RM_SPEND_READERS, kwargs=_rm_import_batch_pk),
+    "spend:batch_errors": Route(Access.RM_SPEND_READERS, kwargs=_rm_import_batch_pk),
+    "spend:batch_file": Route(Access.RM_SPEND_READERS, kwargs=_rm_import_batch_pk),
     "kpi:index": Route(Access.MEMBERS),
+    # KPI dashboards: each member sees their own region by default (the secretariat the
+    # first region); the collaboration dashboard is for chiefs, the UFO group and the
+    # secretariat. Drill-downs to ledger lines follow the spend pages (own region).
+    "kpi:collaboration": Route(Access.KPI_COLLABORATION),
+    "kpi:report": Route(Access.MEMBERS),
+    "kpi:export": Route(Access.MEMBERS),
+    "kpi:compliance": Route(Access.MEMBERS),
+    "kpi:digital_orders": Route(Access.MEMBERS),
+    # The public supplier portal (suppliers/public_urls.py): no login, publishable cases only.
+    "public:index": Route(Access.PUBLIC),
+    "public:timeline": Route(Access.PUBLIC),
+    "public:region": Route(Access.PUBLIC, kwargs=lambda data: {"code": "RM"}),
+    "public:detail": Route(Access.PUBLIC, kwargs=_public_tender_reference),
+    "public:feed": Route(Access.PUBLIC),
+    "public:calendar": Route(Access.PUBLIC),
+    "public:csv": Route(Access.PUBLIC),
+    "public:xlsx": Route(Access.PUBLIC),
+    # OCDS open data and suppliers' e-mail alerts (docs/ocds.md): no login; the alert links
+    # are authorised by their signed token (a bad token gives a 400 page, tests/public).
+    "public:ocds": Route(Access.PUBLIC),
+    "public:ocds_extension": Route(
+        Access.PUBLIC, kwargs=lambda data: {"filename": "extension.json"}
+    ),
+    "public:ocds_extension_codelist": Route(
+        Access.PUBLIC, kwargs=lambda data: {"filename": "participation.csv"}
+    ),
+    "public:alerts_subscribe": Route(Access.PUBLIC),
+    "public:alerts_sent": Route(Access.PUBLIC),
+    "public:alerts_confirm": Route(Access.PUBLIC, kwargs=_alert_confirm_token),
+    "public:alerts_unsubscribe": Route(Access.PUBLIC, kwargs=_alert_manage_token),
+    "public:alerts_delete": Route(Access.PUBLIC, kwargs=_alert_manage_token),
     "api-root": Route(Access.API),
     "api-me": Route(Access.API),
     "region-list": Route(Access.API),
@@ -281,6 +406,10 @@ ROUTES: dict[str, Route] = {
     "mappingrule-detail": Route(Access.API_MEMBERS, kwargs=_common_mapping_rule_pk),
     "exclusionrule-list": Route(Access.API_MEMBERS),
     "exclusionrule-detail": Route(Access.API_MEMBERS, kwargs=_common_exclusion_rule_pk),
+    "importbatch-list": Route(Access.API_MEMBERS),
+    "importbatch-detail": Route(Access.API_RM_SPEND_READERS, kwargs=_rm_import_batch_pk),
+    "kpisnapshot-list": Route(Access.API_MEMBERS),
+    "kpisnapshot-detail": Route(Access.API_RM_KPI_READERS, kwargs=_rm_kpi_snapshot_pk),
     # The OpenAPI schema and its viewer describe the endpoints, never their data;
     # drf-spectacular serves them to everyone (SERVE_PERMISSIONS default AllowAny).
     "schema": Route(Access.PUBLIC),
@@ -385,6 +514,10 @@ def expected(access: Access, persona: str, url: str) -> Outcome:
         if anonymous:
             return _to_login(url)
         return _ok() if persona == "ufo_member" else _forbidden()
+    if access is Access.KPI_COLLABORATION:
+        if anonymous:
+            return _to_login(url)
+        return _ok() if persona in {"chief", "ufo_member", "secretariat"} else _forbidden()
     if access is Access.CHIEFS:
         if anonymous:
             return _to_login(url)
@@ -409,7 +542,19 @@ def expected(access: Access, persona: str, url: str) -> Outcome:
         if persona == "officer_rsd":
             return Outcome(frozenset({404}))
         return _ok() if persona in {"officer_rm", "secretariat"} else _forbidden()
-    if access is Access.API_RM_CONTRACT_READERS:
+    if access in (Access.API_RM_CONTRACT_READERS, Access.API_RM_KPI_READERS):
+        if anonymous:
+            return Outcome(frozenset({401, 403}))
+        if persona == "officer_rsd":
+            return Outcome(frozenset({404}))
+        return _forbidden() if persona == "outsider" else _ok()
+    if access is Access.RM_SPEND_READERS:
+        if anonymous:
+            return _to_login(url)
+        if persona == "officer_rsd":
+            return Outcome(frozenset({404}))
+        return _forbidden() if persona == "outsider" else _ok()
+    if access is Access.API_RM_SPEND_READERS:
         if anonymous:
             return Outcome(frozenset({401, 403}))
         if persona == "officer_rsd":
@@ -592,6 +737,7 @@ RULES = {
     permissions.can_import_contracts: {"officer_rm", "officer_rsd", "secretariat"},
     permissions.can_view_all_regions_spend: {"chief", "ufo_member", "secretariat"},
     permissions.can_manage_spend_rules: {"officer_rm", "officer_rsd", "secretariat"},
+    permissions.can_view_collaboration_kpis: {"chief", "ufo_member", "secretariat"},
 }
 
 
@@ -627,3 +773,22 @@ def test_a_deactivated_staff_account_is_not_the_secretariat(secretariat):
 
     assert not permissions.is_secretariat(secretariat)
     assert not permissions.can_manage_reference_data(secretariat)
+
+
+@pytest.mark.parametrize(
+    ("persona", "rm", "rsd"),
+    [
+        ("officer_rm", True, False),
+        ("officer_rsd", False, True),
+        ("chief", True, True),
+        ("ufo_member", True, True),
+        ("secretariat", True, True),
+        ("outsider", False, False),
+        ("anonymous", False, False),
+    ],
+)
+def test_who_reads_a_regions_kpi_cards(persona, rm, rsd, request, regions):
+    user = request.getfixturevalue(persona)
+
+    assert permissions.can_view_region_kpis(user, regions["RM"]) is rm
+    assert permissions.can_view_region_kpis(user, regions["RSD"]) is rsd

@@ -28,3 +28,11 @@ class Command(BaseCommand):
             f"Tender plan reference data (opt-out reasons, scoring criteria, savings methods, "
             f"settings): {plan.created} created, {plan.unchanged} unchanged"
         )
+        from kpi.services import strategy_load
+
+        strategy = strategy_load()
+        self.stdout.write(
+            f"Strategy {strategy.strategy} with its KPI targets: "
+            f"{'created' if strategy.created else 'already there'}, "
+            f"{strategy.targets_created} targets added"
+        )

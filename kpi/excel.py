@@ -1,0 +1,243 @@
+"""The KPI dashboard as an .xlsx workbook (openpyxl): one sheet per view, targets beside values.
+
+Ratios are written as fractions with a percentage number format (0.823 shows as 82.3 %),
+money with a thousands format, so the figures stay numbers a controller can compute with.
+"""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from kpi import definitions as d
+from kpi import selectors
+
+RATIO_FORMAT = "0.0%"
+MONEY_FORMAT = "#,##0"
+COUNT_FORMAT = "#,##0"
+NUMBER_FORMAT = "0.00"
+FORMATS = {
+    d.RATIO: RATIO_FORMAT,
+    d.DKK: MONEY_FORMAT,
+    d.COUNT: COUNT_FORMAT,
+    d.NUMBER: NUMBER_FORMAT,
+}
+BOLD = Font(bold=True)
+SHEET_TITLE_MAX = 31
+
+
+def _title(text: str) -> str:
+    cleaned = "".join(ch for ch in str(text) if ch not in "[]:*?/\\").strip()
+    return cleaned[:SHEET_TITLE_MAX] or "Sheet"
+
+
+def _text(value) -> str:
+    # Our own labels and reasons; a leading "=" would still make a formula, so guard it.
+    text = str(value)
+    return f"'{text}" if text.startswith(("=", "+", "-", "@")) else text
+
+
+def _number(cell, value, unit: str) -> None:
+    if value is None:
+        return
+    cell.value = float(Decimal(value)) if unit != d.COUNT else int(Decimal(value))
+    cell.number_format = FORMATS.get(unit, NUMBER_FORMAT)
+
+
+def _header(ws, row: int, labels: list[str], widths: list[int]) -> None:
+    for col, (label, width) in enumerate(zip(labels, widths, strict=True), start=1):
+        cell = ws.cell(row=row, column=col, value=_text(label))
+        cell.font = BOLD
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.freeze_panes = ws.cell(row=row + 1, column=1)
+
+
+def _caption(ws, lines: list[str]) -> int:
+    for row, line in enumerate(lines, start=1):
+        ws.cell(row=row, column=1, value=_text(line))
+    ws.cell(row=1, column=1).font = Font(bold=True, size=13)
+    return len(lines) + 2
+
+
+def _cards_sheet(ws, cards, caption: list[str], year: int) -> None:
+    row = _caption(ws, caption)
+    labels = [
+        _("KPI"),
+        _("Value"),
+        _("Comparison"),
+        _("Target"),
+        _("Status"),
+        _("Change from %(year)s") % {"year": year - 1},
+        _("Available"),
+        _("Reason when not available"),
+        _("Key"),
+    ]
+    _header(ws, row, labels, [42, 16, 11, 16, 14, 18, 10, 60, 30])
+    for card in cards:
+        row += 1
+        ws.cell(row=row, column=1, value=_text(card.label))
+        _number(ws.cell(row=row, column=2), card.value if card.available else None, card.unit)
+        if card.target_value is not None:
+            ws.cell(row=row, column=3, value="≥" if card.comparison == d.AT_LEAST else "≤")
+            _number(ws.cell(row=row, column=4), card.target_value, card.unit)
+        ws.cell(row=row, column=5, value=_text(card.status_text))
+        if card.change is not None:
+            _number(ws.cell(row=row, column=6), card.change, card.unit)
+        ws.cell(row=row, column=7, value=_("yes") if card.available else _("no"))
+        ws.cell(row=row, column=8, value=_text(card.reason))
+        ws.cell(row=row, column=9, value=card.key)
+
+
+def _months_sheet(ws, cards, series, year: int, caption: list[str]) -> None:
+    row = _caption(ws, caption)
+    months = [f"{year}-{m:02d}" for m in range(1, 13)]
+    _header(ws, row, [_("KPI"), _("Target"), *months], [42, 14, *([12] * 12)])
+    for card in cards:
+        row += 1
+        ws.cell(row=row, column=1, value=_text(card.label))
+        _number(ws.cell(row=row, column=2), card.target_value, card.unit)
+        by_label = {s.period_label: s for s in series.get(card.key, []) if s.period_kind == d.MONTH}
+        for col, label in enumerate(months, start=3):
+            snapshot = by_label.get(label)
+            if snapshot is None:
+                continue
+            if snapshot.available:
+                _number(ws.cell(row=row, column=col), snapshot.value, card.unit)
+            else:
+                ws.cell(row=row, column=col, value=_("n/a"))
+
+
+def _years_sheet(ws, cards, series, caption: list[str]) -> None:
+    row = _caption(ws, caption)
+    years = sorted(
+        {s.period_label for snaps in series.values() for s in snaps if s.period_kind == d.YEAR}
+    )
+    _header(ws, row, [_("KPI"), _("Target"), *years], [42, 14, *([14] * len(years))])
+    for card in cards:
+        row += 1
+        ws.cell(row=row, column=1, value=_text(card.label))
+        _number(ws.cell(row=row, column=2), card.target_value, card.unit)
+        by_label = {s.period_label: s for s in series.get(card.key, []) if s.period_kind == d.YEAR}
+        for col, label in enumerate(years, start=3):
+            snapshot = by_label.get(label)
+            if snapshot is None:
+                continue
+            if snapshot.available:
+                _number(ws.cell(row=row, column=col), snapshot.value, card.unit)
+            else:
+                ws.cell(row=row, column=col, value=_("n/a"))
+
+
+def _comparison_sheet(ws, year: int, regions, cards, caption: list[str]) -> None:
+    row = _caption(ws, caption)
+    codes = [region.code for region in regions]
+    _header(ws, row, [_("KPI"), _("Target"), *codes], [42, 14, *([14] * len(codes))])
+    table = selectors.comparison_for(year=year, keys=[card.key for card in cards])
+    for card in cards:
+        row += 1
+        ws.cell(row=row, column=1, value=_text(card.label))
+        _number(ws.cell(row=row, column=2), card.target_value, card.unit)
+        for col, region in enumerate(regions, start=3):
+            snapshot = table[card.key].get(region.pk)
+            if snapshot is None:
+                continue
+            if snapshot.available:
+                _number(ws.cell(row=row, column=col), snapshot.value, card.unit)
+            else:
+                ws.cell(row=row, column=col, value=_("n/a"))
+
+
+def _collaboration_sheet(ws, collaboration: dict, caption: list[str], year: int) -> None:
+    _cards_sheet(ws, collaboration["cards"], caption, year)
+    row = ws.max_row + 2
+    ws.cell(row=row, column=1, value=_("Joint tenders per region")).font = BOLD
+    for item in collaboration["participation"]:
+        row += 1
+        ws.cell(row=row, column=1, value=item["region"].code)
+        ws.cell(row=row, column=2, value=_text(item["value"]))
+    row += 2
+    ws.cell(row=row, column=1, value=_("Strategy progress")).font = BOLD
+    for item in collaboration["progress"]["rows"]:
+        row += 1
+        ws.cell(row=row, column=1, value=_text(item["label"]))
+        ws.cell(row=row, column=2, value=_text(item["target"]))
+        ws.cell(row=row, column=3, value=_text(item["text"]))
+
+
+def _outstanding_sheet(ws, outstanding, caption: list[str]) -> None:
+    row = _caption(ws, caption)
+    labels = [
+        _("Reference"),
+        _("Title"),
+        _("Decision deadline"),
+        _("Pending regions"),
+        _("Overdue"),
+    ]
+    _header(ws, row, labels, [16, 50, 16, 24, 10])
+    for case in outstanding:
+        row += 1
+        ws.cell(row=row, column=1, value=case.tender.reference)
+        ws.cell(row=row, column=2, value=_text(case.tender.title))
+        if case.tender.decision_deadline:
+            cell = ws.cell(row=row, column=3, value=case.tender.decision_deadline)
+            cell.number_format = "dd-mm-yyyy"
+        ws.cell(row=row, column=4, value=", ".join(r.code for r in case.pending_regions))
+        ws.cell(row=row, column=5, value=_("yes") if case.overdue else _("no"))
+
+
+def dashboard_xlsx(*, scope, region: dict, collaboration: dict | None) -> bytes:
+    """The workbook: region cards, its years and months, and (chiefs, UFO, secretariat) the
+    regions side by side, the collaboration and the outstanding decisions."""
+    wb = Workbook()
+    exported = _("Exported %(when)s") % {"when": timezone.localtime().strftime("%d-%m-%Y %H:%M")}
+    place = f"{scope.region.name} · {scope.year}"
+    cards = region["cards"]
+
+    ws = wb.active
+    ws.title = _title(
+        _("Region %(code)s %(year)s") % {"code": scope.region.code, "year": scope.year}
+    )
+    _cards_sheet(ws, cards, [_("KPIs of the region"), place, exported], scope.year)
+    _years_sheet(
+        wb.create_sheet(_title(_("Years"))),
+        cards,
+        region["series"],
+        [_("By year"), place, exported],
+    )
+    _months_sheet(
+        wb.create_sheet(_title(_("Months %(year)s") % {"year": scope.year})),
+        cards,
+        region["series"],
+        scope.year,
+        [_("By month"), place, exported],
+    )
+    if region.get("comparison_regions"):
+        _comparison_sheet(
+            wb.create_sheet(_title(_("Regions side by side"))),
+            scope.year,
+            region["comparison_regions"],
+            cards,
+            [_("The regions side by side"), str(scope.year), exported],
+        )
+    if collaboration is not None:
+        _collaboration_sheet(
+            wb.create_sheet(_title(_("Collaboration"))),
+            collaboration,
+            [_("The collaboration"), str(scope.year), exported],
+            scope.year,
+        )
+        _outstanding_sheet(
+            wb.create_sheet(_title(_("Outstanding decisions"))),
+            collaboration["outstanding"],
+            [_("Outstanding follow-or-explain decisions"), exported],
+        )
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

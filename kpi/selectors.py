@@ -1,0 +1,500 @@
+"""Read queries over stored KPI figures: dashboards, the report command and the API share them.
+
+Every reader reads current snapshots (``KpiSnapshot.is_current``): the figures of the
+latest successful run that covered them. Nothing here touches ledger lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import django_filters
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from kpi import definitions
+from kpi.models import KpiRun, KpiSnapshot, Strategy, StrategyTarget
+from rfi.models import Region
+
+# Strategies and targets -----------------------------------------------------------------------
+
+
+def strategy_current() -> Strategy | None:
+    """The strategy marked current, else the latest one."""
+    return (
+        Strategy.objects.filter(is_current=True).first()
+        or Strategy.objects.order_by("-start_year", "-pk").first()
+    )
+
+
+def strategy_for_year(year: int) -> Strategy | None:
+    """The strategy whose period covers ``year``; else the current strategy.
+
+    A year after the last strategy's end still measures against it until the secretariat
+    enters the next one (docs/kpi.md).
+    """
+    covering = (
+        Strategy.objects.filter(start_year__lte=year, end_year__gte=year)
+        .order_by("-is_current", "-start_year", "-pk")
+        .first()
+    )
+    return covering or strategy_current()
+
+
+def targets_for_year(year: int) -> dict[str, StrategyTarget]:
+    """Key → target of the strategy that applies to ``year`` (keys without one are absent)."""
+    strategy = strategy_for_year(year)
+    if strategy is None:
+        return {}
+    return {target.key: target for target in strategy.targets.all()}
+
+
+# Snapshots ----------------------------------------------------------------------------------------
+
+
+def snapshots_current() -> QuerySet[KpiSnapshot]:
+    return KpiSnapshot.objects.filter(is_current=True).select_related("region")
+
+
+def _year_bounds(year: int) -> tuple[date, date]:
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def snapshots_for(
+    *,
+    year: int | None = None,
+    region: Region | None = None,
+    collaboration: bool = False,
+    keys: list[str] | tuple[str, ...] | None = None,
+    period_kind: str | None = definitions.YEAR,
+) -> QuerySet[KpiSnapshot]:
+    """Current snapshots, narrowed.
+
+    ``region``: that region's figures; ``collaboration=True``: the collaboration-wide
+    figures (region empty) plus participation_per_region for every region; neither: all.
+    ``period_kind=None``: every kind.
+    """
+    qs = snapshots_current()
+    if year is not None:
+        start, end = _year_bounds(year)
+        qs = qs.filter(period_start__gte=start, period_start__lte=end)
+    if region is not None:
+        qs = qs.filter(region=region)
+    elif collaboration:
+        qs = qs.filter(key__in=definitions.COLLABORATION_KEYS)
+    if keys:
+        qs = qs.filter(key__in=keys)
+    if period_kind:
+        qs = qs.filter(period_kind=period_kind)
+    return qs.order_by("key", "region__code", "period_start")
+
+
+def snapshots_visible_to(user) -> QuerySet[KpiSnapshot]:
+    """The current snapshots a user may read (the same rights as the dashboards).
+
+    Chiefs, UFO members and the secretariat read every region's and the collaboration's
+    figures (rfi.permissions.can_view_collaboration_kpis); anyone else with a role reads
+    the per-region KPIs of the regions they hold a role in; everyone else nothing.
+    """
+    from rfi import permissions
+
+    qs = snapshots_current()
+    if permissions.can_view_collaboration_kpis(user):
+        return qs
+    if not permissions.can_view_internal_pages(user):
+        return qs.none()
+    region_ids = [
+        r.pk
+        for r in Region.objects.filter(active=True)
+        if permissions.can_view_region_kpis(user, r)
+    ]
+    return qs.filter(key__in=definitions.REGION_KEYS, region_id__in=region_ids)
+
+
+def snapshot_get(
+    *, key: str, region: Region | None, period_kind: str, period_start: date
+) -> KpiSnapshot | None:
+    return (
+        snapshots_current()
+        .filter(key=key, region=region, period_kind=period_kind, period_start=period_start)
+        .first()
+    )
+
+
+def trend(
+    *, key: str, region: Region | None, period_kind: str = definitions.YEAR
+) -> list[KpiSnapshot]:
+    """The current figures of one key for one region (None: collaboration) over time."""
+    qs = snapshots_current().filter(key=key, period_kind=period_kind)
+    qs = qs.filter(region=region) if region is not None else qs.filter(region__isnull=True)
+    return list(qs.order_by("period_start"))
+
+
+def region_comparison(*, key: str, year: int) -> list[KpiSnapshot]:
+    """One key's yearly figure for every region, side by side (ordered by region code)."""
+    return list(
+        snapshots_current()
+        .filter(key=key, period_kind=definitions.YEAR, period_start=date(year, 1, 1))
+        .exclude(region__isnull=True)
+        .order_by("region__code")
+    )
+
+
+def years_available() -> list[int]:
+    """The years that have current yearly snapshots, newest first."""
+    starts = (
+        KpiSnapshot.objects.filter(is_current=True, period_kind=definitions.YEAR)
+        .values_list("period_start", flat=True)
+        .distinct()
+    )
+    return sorted({start.year for start in starts}, reverse=True)
+
+
+def run_latest(*, successful: bool = True) -> KpiRun | None:
+    qs = KpiRun.objects.all()
+    if successful:
+        qs = qs.filter(status=KpiRun.Status.DONE)
+    return qs.order_by("-started_at", "-pk").first()
+
+
+# Cards ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class KpiCard:
+    """One KPI for one region (or the collaboration) and one year, ready to show."""
+
+    definition: definitions.KpiDefinition
+    region: Region | None
+    year: int
+    snapshot: KpiSnapshot | None
+    previous: KpiSnapshot | None
+    target: StrategyTarget | None
+
+    @property
+    def key(self) -> str:
+        return self.definition.key
+
+    @property
+    def available(self) -> bool:
+        return self.snapshot is not None and self.snapshot.available
+
+    @property
+    def value(self) -> Decimal | None:
+        return self.snapshot.value if self.available else None
+
+    @property
+    def reason(self) -> str:
+        if self.snapshot is None:
+            return _("Not computed yet.")
+        return self.snapshot.reason
+
+    @property
+    def on_track(self) -> bool | None:
+        """Whether the value meets the target (None: no value or no target)."""
+        if self.target is None:
+            return None
+        return self.target.is_met(self.value)
+
+    @property
+    def change(self) -> Decimal | None:
+        """Change from the previous year (None when either is not available)."""
+        if self.value is None or self.previous is None or not self.previous.available:
+            return None
+        return self.value - self.previous.value
+
+
+def cards_for(*, year: int, region: Region | None) -> list[KpiCard]:
+    """Every KPI of a region (or, with None, the collaboration) for a year, in registry order.
+
+    The collaboration's participation_per_region is given for ``region`` when one is
+    passed; with None it is left out (it has a figure per region, see region_comparison).
+    """
+    if region is not None:
+        wanted = [d for d in definitions.DEFINITIONS if d.scope == definitions.REGION]
+    else:
+        wanted = [d for d in definitions.DEFINITIONS if not d.per_region]
+    keys = [d.key for d in wanted]
+    current = _by_key(year=year, region=region, keys=keys)
+    previous = _by_key(year=year - 1, region=region, keys=keys)
+    targets = targets_for_year(year)
+    return [
+        KpiCard(
+            definition=d,
+            region=region,
+            year=year,
+            snapshot=current.get(d.key),
+            previous=previous.get(d.key),
+            target=targets.get(d.key),
+        )
+        for d in wanted
+    ]
+
+
+def _by_key(*, year: int, region: Region | None, keys: list[str]) -> dict[str, KpiSnapshot]:
+    qs = snapshots_current().filter(
+        key__in=keys, period_kind=definitions.YEAR, period_start=date(year, 1, 1)
+    )
+    qs = qs.filter(region=region) if region is not None else qs.filter(region__isnull=True)
+    return {snapshot.key: snapshot for snapshot in qs}
+
+
+# Filters (API) ----------------------------------------------------------------------------------
+
+
+class SnapshotFilter(django_filters.FilterSet):
+    """?key=compliance&region=RM&period=2025 (or 2025-Q1, 2025-03), ?region=none for the
+    collaboration, ?period_kind=month, ?year=2025."""
+
+    key = django_filters.ChoiceFilter(choices=definitions.KEY_CHOICES)
+    region = django_filters.CharFilter(method="filter_region")
+    period = django_filters.CharFilter(field_name="period_label")
+    period_kind = django_filters.ChoiceFilter(choices=KpiSnapshot.PeriodKind.choices)
+    year = django_filters.NumberFilter(method="filter_year")
+
+    class Meta:
+        model = KpiSnapshot
+        fields = ["key", "region", "period", "period_kind", "year", "available"]
+
+    def filter_region(self, queryset, name, value):
+        value = value.strip()
+        if value.lower() in ("none", "null", "-"):
+            return queryset.filter(region__isnull=True)
+        return queryset.filter(region__code__iexact=value)
+
+    def filter_year(self, queryset, name, value):
+        start, end = _year_bounds(int(value))
+        return queryset.filter(period_start__gte=start, period_start__lte=end)
+
+
+# Dashboard selectors ------------------------------------------------------------------------
+# For kpi/views.py and kpi/excel.py (the dashboards, the monthly report and the export). The
+# dashboards read stored snapshots only, a few queries whatever the number of ledger lines;
+# the two drill-down reads at the end (compliance leaks, the top-100 suppliers' e-orders)
+# are the only ones that read lines, one region and year at a time.
+
+
+def series_for(
+    *,
+    region: Region | None,
+    keys: list[str] | tuple[str, ...],
+    period_kinds: tuple[str, ...] = (definitions.YEAR, definitions.MONTH),
+) -> dict[str, list[KpiSnapshot]]:
+    """Key → that key's current snapshots over time (region None: the collaboration), one query."""
+    qs = KpiSnapshot.objects.filter(is_current=True, key__in=keys, period_kind__in=period_kinds)
+    qs = qs.filter(region=region) if region is not None else qs.filter(region__isnull=True)
+    result: dict[str, list[KpiSnapshot]] = {key: [] for key in keys}
+    for snapshot in qs.order_by("key", "period_kind", "period_start"):
+        result[snapshot.key].append(snapshot)
+    return result
+
+
+def comparison_for(
+    *, year: int, keys: list[str] | tuple[str, ...]
+) -> dict[str, dict[int, KpiSnapshot]]:
+    """Key → region id → the region's yearly snapshot, every region in one query."""
+    qs = KpiSnapshot.objects.filter(
+        is_current=True,
+        key__in=keys,
+        period_kind=definitions.YEAR,
+        period_start=date(year, 1, 1),
+        region__isnull=False,
+    )
+    result: dict[str, dict[int, KpiSnapshot]] = {key: {} for key in keys}
+    for snapshot in qs:
+        result[snapshot.key][snapshot.region_id] = snapshot
+    return result
+
+
+def months_available(*, region: Region | None = None) -> list[date]:
+    """First days of the months with current monthly snapshots, newest first."""
+    qs = KpiSnapshot.objects.filter(is_current=True, period_kind=definitions.MONTH)
+    if region is not None:
+        qs = qs.filter(region=region)
+    starts = qs.values_list("period_start", flat=True).distinct()
+    return sorted(set(starts), reverse=True)
+
+
+def month_snapshots(*, region: Region, month: date) -> dict[str, KpiSnapshot]:
+    """Key → the region's current snapshot of one month."""
+    qs = KpiSnapshot.objects.filter(
+        is_current=True, region=region, period_kind=definitions.MONTH, period_start=month
+    )
+    return {snapshot.key: snapshot for snapshot in qs}
+
+
+def _covered_category_q(region: Region):
+    """Lines in a category the region had, on the posting date, a contract covering.
+
+    KPI.md "Covered category", with spend.matching's category rule (the contract's CPV code
+    without trailing zeros, the division kept, is a prefix of the line's code). Built from
+    the region's contracts (tens to hundreds) as one condition per covering prefix and
+    merged date ranges, so the lines are read once; a correlated EXISTS per line took
+    seconds per 100,000 lines.
+    """
+    from collections import defaultdict
+
+    from django.db.models import Q
+
+    from suppliers.models import Contract
+
+    ranges: dict[str, list[tuple[date, date]]] = defaultdict(list)
+    contracts = Contract.objects.filter(region=region, category__isnull=False).values_list(
+        "category__code", "start_date", "end_date", "extended_until"
+    )
+    for code, start, end, extended in contracts:
+        ranges[code[:2] + code[2:].rstrip("0")].append((start, extended or end))
+    condition = Q(pk__in=[])
+    for prefix, spans in sorted(ranges.items()):
+        merged: list[list[date]] = []
+        for start, end in sorted(spans):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        dates = Q(pk__in=[])
+        for start, end in merged:
+            dates |= Q(posting_date__gte=start, posting_date__lte=end)
+        condition |= Q(category__code__startswith=prefix) & dates
+    return condition
+
+
+def compliance_leaks(*, region: Region, year: int, depth: int = 3, limit: int = 50) -> dict:
+    """Where compliance leaks: spend in covered categories that is not category-matched.
+
+    By CPV digits (``depth``: 2 division, 3 group …) and by supplier, the largest leak
+    first. ``covered`` and ``matched`` add up to the yearly compliance figure's parts.
+    """
+    from django.db.models import Count, Max, Q
+    from django.db.models.functions import Substr
+
+    from spend import selectors as spend_selectors
+
+    money = spend_selectors._money
+    lines = spend_selectors.spend_lines(region=region, year=year).filter(category__isnull=False)
+    covered = lines.filter(_covered_category_q(region))
+    totals = covered.aggregate(
+        covered=money(), matched=money(filter=Q(category_matched=True)), lines=Count("pk")
+    )
+    leaking = Q(category_matched=False)
+    by_category = (
+        covered.values(key=Substr("category__code", 1, depth))
+        .annotate(
+            total=money(),
+            matched=money(filter=~leaking),
+            leak=money(filter=leaking),
+            count=Count("pk", filter=leaking),
+        )
+        .filter(leak__gt=0)
+        .order_by("-leak", "key")[:limit]
+    )
+    categories = list(by_category)
+    labels = spend_selectors._labels(row["key"].ljust(8, "0") for row in categories)
+    for row in categories:
+        row["code"] = row["key"].ljust(8, "0")
+        row["label"] = labels.get(row["code"], "")
+        row["compliance"] = spend_selectors.share(row["matched"], row["total"])
+    suppliers = list(
+        covered.filter(leaking)
+        .values("supplier_id")
+        .annotate(supplier_name=Max("supplier_name"), leak=money(), count=Count("pk"))
+        .order_by("-leak", "supplier_id")[:limit]
+    )
+    totals["leak"] = totals["covered"] - totals["matched"]
+    totals["compliance"] = spend_selectors.share(totals["matched"], totals["covered"])
+    return {"categories": categories, "suppliers": suppliers, "totals": totals}
+
+
+def top_suppliers_e_order(*, region: Region, year: int, top: int = 100) -> dict:
+    """The region's ``top`` suppliers by transactions in the year, with their e-order share.
+
+    The rules of the KPI (kpi/compute.py): a transaction is a distinct (supplier id,
+    invoice number), a line without an invoice number one of its own; it is an e-order
+    when any of its lines was ordered by e-order; ties at the last place go to the lower
+    supplier id. Excluded lines do not count.
+    """
+    from django.db import connection
+    from django.db.models import (
+        Case,
+        CharField,
+        DecimalField,
+        IntegerField,
+        Max,
+        Sum,
+        Value,
+        When,
+    )
+    from django.db.models.functions import Cast, Concat
+
+    from spend import selectors as spend_selectors
+    from spend.models import LedgerLine
+
+    lines = spend_selectors.spend_lines(region=region, year=year)
+    has_channels = lines.exclude(order_channel="").exists()
+    invoice = Case(
+        When(invoice_no="", then=Concat(Value("#"), Cast("pk", CharField()))),
+        default="invoice_no",
+        output_field=CharField(),
+    )
+    in_system_channels = [LedgerLine.Channel.E_ORDER, LedgerLine.Channel.PURCHASING_SYSTEM]
+    e_order = Case(
+        When(order_channel=LedgerLine.Channel.E_ORDER, then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    transactions = (
+        lines.values("supplier_id")
+        .annotate(invoice=invoice)
+        .values("supplier_id", "invoice")
+        .annotate(
+            name=Max("supplier_name"),
+            total=Sum("amount"),
+            e=Max(e_order),
+            in_system=Sum(
+                Case(
+                    When(order_channel__in=in_system_channels, then="amount"),
+                    default=Value(0),
+                    output_field=DecimalField(max_digits=17, decimal_places=2),
+                )
+            ),
+        )
+        .order_by()
+    )
+    inner, params = transactions.query.sql_with_params()
+    sql = f"""
+        SELECT supplier_id, MAX(name), COUNT(*), SUM(e), SUM(total), SUM(in_system)
+        FROM ({inner}) tx
+        GROUP BY supplier_id
+        ORDER BY COUNT(*) DESC, supplier_id
+        LIMIT %s
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, top])
+        fetched = cursor.fetchall()
+    rows = []
+    for rank, (supplier_id, name, count, e, total, in_system) in enumerate(fetched, start=1):
+        total = Decimal(str(total or 0)).quantize(Decimal("0.01"))
+        in_system = Decimal(str(in_system or 0)).quantize(Decimal("0.01"))
+        rows.append(
+            {
+                "rank": rank,
+                "supplier_id": supplier_id,
+                "supplier_name": name or "",
+                "transactions": int(count),
+                "e_order": int(e or 0),
+                "share": spend_selectors.share(int(e or 0), int(count)),
+                "total": total,
+                "in_system_share": spend_selectors.share(in_system, total),
+            }
+        )
+    transactions_total = sum(row["transactions"] for row in rows)
+    e_order_total = sum(row["e_order"] for row in rows)
+    return {
+        "rows": rows,
+        "has_channels": has_channels,
+        "transactions": transactions_total,
+        "e_order": e_order_total,
+        "share": spend_selectors.share(e_order_total, transactions_total),
+    }

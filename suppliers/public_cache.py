@@ -1,0 +1,93 @@
+"""The public portal's cache: rendered pages and feeds under one version key.
+
+Every save or delete of what the portal shows (a tender case, a participation, a
+category, a region, a partner body) sets a new version, so the next request renders
+afresh: a change appears at once, nothing waits for a timeout. The receivers only
+bump the version; they hold no business logic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
+from django.utils.translation import get_language
+
+VERSION_KEY = "public-portal:version"
+# Pages also expire, as a safety net for changes made behind the ORM's back (raw SQL).
+PAGE_TIMEOUT = 60 * 60
+
+
+def cache_version() -> str:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        # A new random version: pages cached under a lost version are never served again.
+        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        version = cache.get(VERSION_KEY) or "unversioned"
+    return version
+
+
+def bump_version() -> None:
+    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def page_key(name: str, request, *parts: str) -> str:
+    """The cache key of one page: language, today's date (tabs), path and query."""
+    query = "&".join(f"{k}={v}" for k, v in sorted(request.GET.lists()))
+    digest = hashlib.sha256(f"{request.path}?{query}|{'|'.join(parts)}".encode()).hexdigest()
+    today = timezone.localdate().isoformat()
+    return f"public-portal:{get_language()}:{today}:{name}:{digest}"
+
+
+def lookup(key: str):
+    """(current version, the entry if it was stored under that version, else None).
+
+    One round trip to the cache for both: each entry carries the version it was
+    rendered under, and an entry of an older version is not served.
+    """
+    values = cache.get_many([VERSION_KEY, key])
+    version = values.get(VERSION_KEY) or cache_version()
+    entry = values.get(key)
+    if entry is not None and entry[0] == version:
+        return version, entry[1]
+    return version, None
+
+
+def store(entries: dict, version: str) -> None:
+    """Keep entries (key → value) under the version read before they were rendered.
+
+    A change committed while a page was rendered sets a newer version, so that page is
+    rendered again on the next request rather than served stale.
+    """
+    cache.set_many({key: (version, value) for key, value in entries.items()}, PAGE_TIMEOUT)
+
+
+def _bump_after_commit() -> None:
+    bump_version()
+
+
+def _changed(sender, using=None, **kwargs) -> None:
+    bump_version()
+    # Bump again once the transaction commits: a request that rendered the old rows
+    # between the save and the commit must not stay cached under the new version.
+    # Once per transaction is enough (a CPV load saves thousands of rows).
+    connection = transaction.get_connection(using)
+    pending = getattr(connection, "run_on_commit", [])
+    if not any(entry[1] is _bump_after_commit for entry in pending):
+        transaction.on_commit(_bump_after_commit, using=using)
+
+
+def connect() -> None:
+    """Connect the receivers (called from SuppliersConfig.ready)."""
+    from rfi.models import Category, PartnerBody, Region
+    from tenders.models import Participation, TenderCase
+
+    for model in (TenderCase, Participation, Category, Region, PartnerBody):
+        post_save.connect(_changed, sender=model, dispatch_uid=f"public-portal-{model.__name__}")
+        post_delete.connect(
+            _changed, sender=model, dispatch_uid=f"public-portal-del-{model.__name__}"
+        )

@@ -1,0 +1,137 @@
+"""The listing as open data: CSV and xlsx of every case the filter selects, public fields only.
+
+CSV is for machines: comma-separated, UTF-8 with a byte-order mark (so Excel reads
+the Danish letters), ISO dates, amounts with a decimal point. xlsx is for people:
+typed date and number cells. Both have one row per case, the same columns, and
+headers in the visitor's language.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from suppliers.public_selectors import TABS, filter_public_tenders, public_regions, tab_of
+from suppliers.public_views import PublicRow, serve_file
+from tenders.models import TenderCase
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _columns() -> list[str]:
+    return [
+        _("Reference"),
+        _("Title"),
+        _("Phase"),
+        _("Category (CPV)"),
+        _("Category"),
+        _("Kind"),
+        _("Area"),
+        _("Lead"),
+        _("Participating regions"),
+        _("On an option"),
+        _("Expected tender start (quarter)"),
+        _("Expected tender start"),
+        _("Publication"),
+        _("Contract start"),
+        _("Contract end"),
+        _("Estimated annual value"),
+        _("Link"),
+    ]
+
+
+def export_rows(request) -> list[list]:
+    """One list of typed values per selected case, in the listing's order."""
+    tender_filter = filter_public_tenders(request.GET)
+    tabs = dict(TABS)
+    rows = []
+    for tender in tender_filter.qs:
+        row = PublicRow(tender, public_regions(tender))
+        tab = tab_of(tender, today=tender_filter.today)
+        rows.append(
+            [
+                tender.reference,
+                tender.title,
+                str(tabs[tab] if tab else TenderCase.Status(tender.status).label),
+                tender.category.full_code,
+                tender.category.label,
+                tender.get_kind_display(),
+                tender.get_area_display(),
+                tender.lead_name,
+                ", ".join(r.region.name for r in row.full),
+                ", ".join(r.region.name for r in row.option),
+                row.quarter,
+                tender.expected_tender_start,
+                tender.publication_date,
+                tender.contract_start,
+                tender.contract_end,
+                tender.estimated_annual_value,
+                request.build_absolute_uri(reverse("public:detail", args=[tender.reference])),
+            ]
+        )
+    return rows
+
+
+def _csv(request) -> HttpResponse:
+    rows = export_rows(request)
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(_columns())
+    for row in rows:
+        writer.writerow(
+            ["" if v is None else v.isoformat() if hasattr(v, "isoformat") else v for v in row]
+        )
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="udbud.csv"'
+    return response
+
+
+def _xlsx(request) -> HttpResponse:
+    rows = export_rows(request)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Joint tenders")[:31])
+    sheet.freeze_panes = "A2"
+    widths = [14, 50, 14, 13, 40, 20, 24, 24, 40, 30, 12, 12, 12, 12, 12, 16, 40]
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[chr(64 + index)].width = width
+    bold = Font(bold=True)
+    header = []
+    for title in _columns():
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    date_columns = {11, 12, 13, 14}
+    for row in rows:
+        cells = []
+        for index, value in enumerate(row):
+            cell = WriteOnlyCell(sheet, value=value)
+            if index in date_columns and value is not None:
+                cell.number_format = "DD-MM-YYYY"
+            elif index == 15 and value is not None:
+                cell.number_format = "#,##0"
+            cells.append(cell)
+        sheet.append(cells)
+    output = io.BytesIO()
+    workbook.save(output)
+    response = HttpResponse(output.getvalue(), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = 'attachment; filename="udbud.xlsx"'
+    return response
+
+
+def csv_export(request) -> HttpResponse:
+    """/udbud/udbud.csv: the listing's cases for the query parameters."""
+    return serve_file(request, "csv", _csv)
+
+
+def xlsx_export(request) -> HttpResponse:
+    """/udbud/udbud.xlsx: the same as an Excel workbook."""
+    return serve_file(request, "xlsx", _xlsx)
