@@ -84,7 +84,11 @@ def celery_worker_process(tmp_path_factory):
 
 def _reset_connections() -> None:
     """Drop the app's cached connections so a changed broker_url takes effect."""
-    app.__dict__.pop("backend", None)  # the result backend is a cached property
+    app.__dict__.pop("backend", None)  # the result backend was a cached property
+    # Celery 5.3+ keeps the result backend in _backend_cache (thread-safe backends) or per
+    # thread in _local: an eager task run earlier in the session leaves a DisabledBackend.
+    app._backend_cache = None
+    app._local.__dict__.pop("backend", None)
     app._pool = None
     app.amqp._producer_pool = None
     kombu.pools.reset()

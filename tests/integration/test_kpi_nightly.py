@@ -37,11 +37,6 @@ QUEUE = f"rfi-kpi-nightly-{os.getpid()}"
 
 def _reset() -> None:
     _reset_connections()
-    # Celery 5.3+ keeps the result backend per thread too: an eager task run earlier in
-    # the session left a disabled one behind.
-    local = getattr(app, "_local", None)
-    if local is not None:
-        local.__dict__.pop("backend", None)
 
 
 def _database_url() -> str:

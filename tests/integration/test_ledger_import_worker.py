@@ -128,12 +128,7 @@ def worker(settings, tmp_path):
 
 
 def _forget_backend() -> None:
-    """_reset_connections, and the result backend Celery caches per thread (an earlier eager
-    test may have left a DisabledBackend there)."""
     _reset_connections()
-    app._backend_cache = None
-    if hasattr(app._local, "backend"):
-        del app._local.backend
 
 
 def _wait_for(batch: ImportBatch, condition, timeout: float, worker: Worker, step=0.05):
