@@ -435,15 +435,12 @@ class _Rollback(Exception):
 
 
 def _line_annotator(batch: ImportBatch):
-    """The mapping's spend.matching.LineAnnotator, when there is one: it computes each
-    valid chunk's category and contract flags, so the lines are written once with their
-    final values instead of loaded and then rewritten by UPDATEs."""
-    try:
-        from spend import matching
-    except ImportError:
-        return None
-    annotator = getattr(matching, "LineAnnotator", None)
-    return annotator(batch.region_id) if annotator is not None else None
+    """The mapping's spend.matching.LineAnnotator: it computes each valid chunk's category
+    and contract flags, so the lines are written once with their final values instead of
+    loaded and then rewritten by UPDATEs."""
+    from spend import matching
+
+    return matching.LineAnnotator(batch.region_id)
 
 
 def _run(batch: ImportBatch, workdir: Path, callback: Progress) -> None:
@@ -559,9 +556,9 @@ def _switch_in(
     and their lines deleted; one that only overlaps loses its lines inside the period.
     Readers see the old lines or the new, never both or neither. If a newer upload for an
     overlapping period is already current, this older one is superseded instead.
-    spend.services.after_lines_loaded(batch), when defined, runs inside the same
-    transaction, so mapped and matched lines become visible together; it gets the
-    ``annotator`` that already filled the lines' columns, if one did.
+    after_lines_loaded(batch) runs inside the same transaction, so mapped and matched
+    lines become visible together; it gets the ``annotator`` that already filled the
+    lines' columns, if one did.
     """
     start, end = period
     with transaction.atomic():
@@ -635,12 +632,8 @@ def _switch_in(
                 "ids": ", ".join(str(old.pk) for old in replaced)
             }
         batch.save()
-        hook = globals().get("after_lines_loaded")
         started = time.perf_counter()
-        if hook is not None and annotator is not None:
-            hook(batch, annotator=annotator)
-        elif hook is not None:
-            hook(batch)
+        after_lines_loaded(batch, annotator=annotator)
         # Not a field: how long the mapping took, for import_ledger --json (the benchmark).
         batch.mapping_seconds = getattr(batch, "mapping_seconds", 0.0) + (
             time.perf_counter() - started

@@ -187,7 +187,8 @@ def test_the_switch_is_one_transaction(regions, monkeypatch):
         raise RuntimeError("mapping failed")
 
     monkeypatch.setattr(services.load, "delete_lines", delete_then_watch)
-    monkeypatch.setattr(services, "after_lines_loaded", fail, raising=False)
+    working_mapping = services.after_lines_loaded
+    monkeypatch.setattr(services, "after_lines_loaded", fail)
     batch = upload(region, csv_bytes(JANUARY_V2), "januar-rettet.csv")
     with pytest.raises(RuntimeError, match="mapping failed"):
         ledger_batch_process(batch_id=batch.pk)
@@ -198,7 +199,7 @@ def test_the_switch_is_one_transaction(regions, monkeypatch):
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.RUNNING  # left for the sweeper's retry
     # the retry, once mapping works again, completes
-    monkeypatch.delattr(services, "after_lines_loaded")
+    monkeypatch.setattr(services, "after_lines_loaded", working_mapping)
     assert ledger_batch_process(batch_id=batch.pk).status == ImportBatch.Status.DONE
     assert current_total(region) == JANUARY_V2_TOTAL
 
@@ -211,7 +212,7 @@ def test_the_hook_runs_with_the_batch_current(regions, monkeypatch):
             (batch.status, batch.is_current, LedgerLine.objects.filter(batch=batch).count())
         )
 
-    monkeypatch.setattr(services, "after_lines_loaded", hook, raising=False)
+    monkeypatch.setattr(services, "after_lines_loaded", hook)
     import_file(regions["RM"], csv_bytes(JANUARY))
     assert seen == [(ImportBatch.Status.DONE, True, len(JANUARY))]
 
