@@ -9,9 +9,11 @@ PostgreSQL and SQLite):
 2. spend in a covered category per region and month: a semi-join (EXISTS) on a small
    temporary table that expands each contract's category to the category ids it covers,
    so the join is an equality on (region, category) plus a date range;
-3. transactions (supplier id, invoice number) per region and month into a temporary
-   table, regrouped per quarter and year (a transaction spanning two months counts once
-   in their quarter), for spot purchases and the top-100 suppliers' e-order share;
+3. transactions (supplier id, invoice number): one statement groups the lines once per
+   region and month, regroups those rows per quarter and year (a transaction spanning two
+   months counts once in their quarter), and keeps only per-supplier counts per region
+   and period in a small temporary table, for spot purchases and the top-100 suppliers'
+   e-order share;
 4. spend at suppliers with an active joint contract per region and year (semi-join).
 
 Tenders, participations and savings are hundreds of rows: ORM aggregations.
@@ -297,16 +299,20 @@ def build_transactions(scope: LineScope) -> None:
     invoice = (
         "CASE WHEN l.invoice_no <> '' THEN l.invoice_no ELSE '#' || CAST(l.id AS VARCHAR(20)) END"
     )
+    supplier = "l.supplier_id"
     quarter = _period_expression("quarter")
     year = _period_expression("year")
+    spot = "SUM(CASE WHEN total > 0 AND matched = 0 THEN 1 ELSE 0 END)"
     if connection.vendor == "postgresql":
-        # One scan of the month rows feeds both regroupings (two hash tables).
+        # Byte-wise collation for the grouping keys: the sorts compare bytes instead of
+        # calling strcoll (equality is the same, so the groups are too).
+        supplier, invoice = f'{supplier} COLLATE "C"', f'({invoice}) COLLATE "C"'
+        # One scan of the month rows feeds both regroupings.
         regrouped = f"""
-            SELECT region_id,
-                   CASE WHEN GROUPING(q) = 0 THEN 'q' ELSE 'y' END AS kind,
+            SELECT region_id, CASE WHEN GROUPING(q) = 0 THEN 'q' ELSE 'y' END AS kind,
                    COALESCE(q, y) AS p, supplier_id, SUM(total) AS total,
                    MAX(matched) AS matched, MAX(e_order) AS e_order
-            FROM (SELECT tm.*, {quarter} AS q, {year} AS y FROM tm) tmp
+            FROM (SELECT tm.*, {quarter} AS q, {year} AS y FROM tm) tmq
             GROUP BY region_id, supplier_id, invoice, GROUPING SETS ((q), (y))
         """
         materialized = "MATERIALIZED"
@@ -320,24 +326,25 @@ def build_transactions(scope: LineScope) -> None:
             FROM tm GROUP BY region_id, {year}, supplier_id, invoice
         """
         materialized = ""
+    # Months count the month rows per supplier straight away; quarters and years count
+    # the regrouped rows (each branch aggregates on its own: one aggregation over the
+    # union of ten million rows would be sorted as a whole).
     select = f"""
         WITH tm AS {materialized} (
-            SELECT l.region_id AS region_id, {month} AS ym, l.supplier_id AS supplier_id,
+            SELECT l.region_id AS region_id, {month} AS ym, {supplier} AS supplier_id,
                    {invoice} AS invoice, SUM(l.amount) AS total,
                    MAX({_true("l.supplier_matched")}) AS matched,
                    MAX({_true("l.order_channel = %s")}) AS e_order
             FROM {_q(LINES)} l
             WHERE {where} AND NOT l.is_excluded
-            GROUP BY l.region_id, {month}, l.supplier_id, {invoice}
-        ), periods AS (
-            SELECT region_id, 'm' AS kind, ym AS p, supplier_id, total, matched, e_order
-            FROM tm
-            UNION ALL
-            {regrouped}
+            GROUP BY l.region_id, {month}, {supplier}, {invoice}
         )
-        SELECT region_id, kind, p, supplier_id, COUNT(*) AS n, SUM(e_order) AS e,
-               SUM(CASE WHEN total > 0 AND matched = 0 THEN 1 ELSE 0 END) AS spot
-        FROM periods
+        SELECT region_id, 'm' AS kind, ym AS p, supplier_id, COUNT(*) AS n,
+               SUM(e_order) AS e, {spot} AS spot
+        FROM tm GROUP BY region_id, ym, supplier_id
+        UNION ALL
+        SELECT region_id, kind, p, supplier_id, COUNT(*), SUM(e_order), {spot}
+        FROM ({regrouped}) periods
         GROUP BY region_id, kind, p, supplier_id
     """
     _temp_table(TEMP_TX, select, [E_ORDER, *params])
@@ -382,9 +389,7 @@ def transaction_figures(kind: str, top: int = 100) -> dict[tuple[int, int], Tran
         GROUP BY region_id, p
     """
     result: dict[tuple[int, int], TransactionFigures] = {}
-    for region_id, key, n, spot, suppliers, top_n, top_e in _fetch(
-        sql, [top, top, top, kind[0]]
-    ):
+    for region_id, key, n, spot, suppliers, top_n, top_e in _fetch(sql, [top, top, top, kind[0]]):
         result[(region_id, int(key))] = TransactionFigures(
             spot=int(spot or 0),
             transactions=int(n or 0),
