@@ -250,6 +250,13 @@ def _build_cover(region_ids: Iterable[int]) -> None:
                         AND SUBSTR(p.prefix || '99999999', 1, 8)
     """
     _temp_table(TEMP_COVER, select, ids)
+    if connection.vendor == "sqlite":
+        # SQLite runs the EXISTS below as a nested loop: without this index it scans the
+        # whole cover table for every line (a demo recompute took 20.8 s instead of 4.6 s).
+        # PostgreSQL hashes the semi-join and needs none.
+        _execute(
+            f"CREATE INDEX {_q(TEMP_COVER + '_key')} ON {_q(TEMP_COVER)} (region_id, category_id)"
+        )
 
 
 def covered_sums(scope: LineScope) -> dict[tuple[int, int], tuple[Decimal, Decimal, int]]:

@@ -17,7 +17,7 @@ import gzip
 import itertools
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -183,6 +183,41 @@ class SyntheticSupplier:
     channel_bias: float
 
 
+@dataclass(frozen=True)
+class GivenSupplier:
+    """A supplier the caller names (e.g. one holding a contract) for ``ledger_rows``.
+
+    Its lines fall between ``start`` and ``end`` (within the extract's own dates), carry
+    one of ``codes`` (or none, as often as other lines do) and, when given, ``text``;
+    ``weight`` sets its share of the given suppliers' invoices.
+    """
+
+    cvr: str
+    name: str
+    codes: tuple[str, ...] = ()
+    start: dt.date | None = None
+    end: dt.date | None = None
+    weight: float = 1.0
+    text: str = ""
+
+
+# Accounts for a given supplier whose CPV division no spend area has.
+OTHER_ACCOUNTS = {"goods": "24900", "works": "26100", "services": "27900"}
+
+
+def _given_account(code: str) -> tuple[str, tuple[str, ...]]:
+    """(account, line texts) for a CPV code: its spend area's, else a generic account."""
+    division = code[:2]
+    for area in SPEND_AREAS:
+        if area[0] == division:
+            return area[2][0], area[3]
+    if not division.isdigit():
+        return OTHER_ACCOUNTS["services"], ("Diverse",)
+    number = int(division)
+    kind = "works" if number == 45 else "services" if number >= 50 else "goods"
+    return OTHER_ACCOUNTS[kind], ("Diverse",)
+
+
 def cvr_number(rng: random.Random) -> str:
     """A CVR number that passes the modulus-11 check (weights 2 7 6 5 4 3 2 1)."""
     weights = (2, 7, 6, 5, 4, 3, 2)
@@ -253,9 +288,16 @@ def ledger_rows(
     start: dt.date,
     end: dt.date,
     suppliers: int | None = None,
+    given: Sequence[GivenSupplier] = (),
+    given_share: float = 0.0,
 ) -> Iterator[tuple]:
     """Yield ``rows`` extract lines: (date, voucher, invoice, cvr, name, account,
-    cost centre, Decimal amount, text, channel, CPV code)."""
+    cost centre, Decimal amount, text, channel, CPV code).
+
+    ``given``: suppliers the caller names; about ``given_share`` of the invoices are
+    theirs (by weight, dated inside each one's window), the rest go to the generated
+    suppliers. Without ``given`` the lines are exactly those of earlier versions.
+    """
     rng = random.Random(f"{seed}-{region}")
     supplier_count = suppliers or max(20, min(5000, rows // 40))
     cast = _suppliers(rng, supplier_count)
@@ -273,7 +315,27 @@ def ledger_rows(
     voucher = 10_000_000
     written = 0
     invoice_counter = itertools.count(100_001)
+    named = _given_windows(given, start, end) if given_share > 0 else []
+    named_weights = list(itertools.accumulate(max(g[0].weight, 0.0) for g in named))
+    if named and named_weights[-1] <= 0:
+        named = []
     while written < rows:
+        if named and rng.random() < given_share:
+            pick = named[rng.choices(range(len(named)), cum_weights=named_weights)[0]]
+            voucher += 1
+            written += yield from _given_invoice(
+                rng,
+                pick,
+                rows - written,
+                voucher,
+                next(invoice_counter),
+                start,
+                cost_centres,
+                channel_labels,
+                channel_weights,
+                mu,
+            )
+            continue
         supplier = cast[rng.choices(range(supplier_count), cum_weights=cumulative)[0]]
         area = SPEND_AREAS[supplier.area]
         date = dates[rng.randrange(days)]
@@ -312,6 +374,54 @@ def ledger_rows(
             )
 
 
+def _given_windows(
+    given: Sequence[GivenSupplier], start: dt.date, end: dt.date
+) -> list[tuple[GivenSupplier, int, int]]:
+    """Each given supplier with the day offsets (from ``start``) its lines may fall on."""
+    windows = []
+    for supplier in given:
+        first = max(supplier.start or start, start)
+        last = min(supplier.end or end, end)
+        if first <= last:
+            windows.append((supplier, (first - start).days, (last - start).days))
+    return windows
+
+
+def _given_invoice(
+    rng, pick, room, voucher, invoice_number, start, cost_centres, labels, weights, mu
+):
+    """The lines of one invoice of a given supplier; returns how many were yielded."""
+    supplier, first, last = pick
+    date = (start + dt.timedelta(days=rng.randint(first, last))).strftime("%d-%m-%Y")
+    credit = rng.random() < CREDIT_NOTE_SHARE
+    channel = rng.choices(labels, cum_weights=weights)[0]
+    cost_centre = rng.choice(cost_centres)
+    count = min(rng.choice((1, 1, 1, 2, 2, 3, 4)), room)
+    for _ in range(count):
+        amount = Decimal(round(rng.lognormvariate(mu, AMOUNT_SIGMA), 2)).quantize(Decimal("0.01"))
+        code = rng.choice(supplier.codes) if supplier.codes else ""
+        account, texts = _given_account(code)
+        text = supplier.text or rng.choice(texts)
+        if credit:
+            amount, text = -amount, f"Kreditnota: {text}"
+        if rng.random() < WITHOUT_CATEGORY_SHARE:
+            code = ""
+        yield (
+            date,
+            str(voucher),
+            f"F{invoice_number}",
+            supplier.cvr,
+            supplier.name,
+            account,
+            cost_centre,
+            amount,
+            text,
+            channel,
+            code,
+        )
+    return count
+
+
 def write_extract(
     path: str | Path,
     *,
@@ -322,21 +432,40 @@ def write_extract(
     encoding: str = "utf-8-sig",
     start: dt.date = dt.date(2025, 1, 1),
     end: dt.date = dt.date(2025, 12, 31),
+    given: Sequence[GivenSupplier] = (),
+    given_share: float = 0.0,
+    channel_column: bool = True,
 ) -> Path:
-    """Write a synthetic extract as ``csv``, ``csv.gz`` or ``xlsx``; return its path."""
+    """Write a synthetic extract as ``csv``, ``csv.gz`` or ``xlsx``; return its path.
+
+    ``given``/``given_share``: see ``ledger_rows``. ``channel_column=False`` leaves out the
+    ordering-channel column, as an ERP that does not record it exports.
+    """
     path = Path(path)
-    lines = ledger_rows(rows=rows, region=region, seed=seed, start=start, end=end)
+    lines = ledger_rows(
+        rows=rows,
+        region=region,
+        seed=seed,
+        start=start,
+        end=end,
+        given=given,
+        given_share=given_share,
+    )
+    header = HEADER
+    if not channel_column:
+        header = HEADER[:9] + HEADER[10:]
+        lines = (line[:9] + line[10:] for line in lines)
     if fmt == "xlsx":
-        _write_xlsx(path, lines)
+        _write_xlsx(path, lines, header)
         return path
     opener = gzip.open if fmt == "csv.gz" else open
     with opener(path, "wt", encoding=encoding, newline="") as fh:
-        fh.write(";".join(HEADER) + "\r\n")
+        fh.write(";".join(header) + "\r\n")
         block = []
         for line in lines:
             block.append(
                 f"{line[0]};{line[1]};{line[2]};{line[3]};{line[4]};{line[5]};{line[6]};"
-                f"{danish_amount(line[7])};{line[8]};{line[9]};{line[10]}\r\n"
+                f"{danish_amount(line[7])};" + ";".join(line[8:]) + "\r\n"
             )
             if len(block) == 10_000:
                 fh.write("".join(block))
@@ -345,12 +474,12 @@ def write_extract(
     return path
 
 
-def _write_xlsx(path: Path, lines) -> None:
+def _write_xlsx(path: Path, lines, header: tuple[str, ...] = HEADER) -> None:
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Hovedbog")
-    sheet.append(HEADER)
+    sheet.append(header)
     for line in lines:
         row = list(line)
         row[0] = dt.datetime.strptime(row[0], "%d-%m-%Y").date()  # noqa: DTZ007 (a date)

@@ -35,6 +35,22 @@ def _fast_password_hashing():
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _small_demo_ledger(tmp_path_factory):
+    # seed_demo imports 15,000 ledger lines per region and year by default (about 20 s);
+    # tests of the seed need the shape, not the volume. Stored files go to a temp folder.
+    import os
+
+    saved = os.environ.get("DEMO_LEDGER_ROWS")
+    os.environ["DEMO_LEDGER_ROWS"] = "300"
+    with override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("media"))):
+        yield
+    if saved is None:
+        os.environ.pop("DEMO_LEDGER_ROWS", None)
+    else:
+        os.environ["DEMO_LEDGER_ROWS"] = saved
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # DRF throttling counts requests in the cache; one test must not use up another's quota.

@@ -1,9 +1,12 @@
 import os
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from kpi.models import KpiSnapshot
+from kpi.services import kpi_recompute
 from rfi.services import demo_users_create
+from spend.demo import ROWS_PER_YEAR, LedgerDemoError, ledger_demo_load
 from suppliers.demo import contracts_demo_load
 from tenders.demo import plan_demo_load
 
@@ -19,8 +22,21 @@ class Command(BaseCommand):
             default=os.environ.get("DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD),
             help="password for newly created demo users (existing users keep theirs)",
         )
+        parser.add_argument(
+            "--no-ledger",
+            action="store_true",
+            help="load no demo ledger lines (the spend and KPI pages stay empty)",
+        )
+        parser.add_argument(
+            "--ledger-rows",
+            type=int,
+            default=int(os.environ.get("DEMO_LEDGER_ROWS", ROWS_PER_YEAR)),
+            help=f"demo ledger lines per region and full year (default {ROWS_PER_YEAR:,})",
+        )
 
     def handle(self, *args, **options):
+        if options["ledger_rows"] < 1:
+            raise CommandError("--ledger-rows must be at least 1")
         call_command("seed_reference", stdout=self.stdout)
         users = demo_users_create(password=options["password"])
         self.stdout.write("")
@@ -39,3 +55,20 @@ class Command(BaseCommand):
             f"Demo contract registry: {contracts.contracts} contracts and {contracts.suppliers} "
             f"suppliers added ({contracts.skipped} contracts already there)"
         )
+        ledger = None
+        if not options["no_ledger"]:
+            try:
+                ledger = ledger_demo_load(rows_per_year=options["ledger_rows"])
+            except LedgerDemoError as error:
+                raise CommandError(f"The demo ledger was not loaded: {error}") from error
+            self.stdout.write(
+                f"Demo ledger: {ledger.batches} extracts with {ledger.lines:,} lines imported "
+                f"in {ledger.seconds:.1f} s ({ledger.skipped} region-periods already had data)"
+            )
+        if (ledger and ledger.batches) or not KpiSnapshot.objects.filter(is_current=True).exists():
+            run = kpi_recompute()
+            self.stdout.write(
+                f"KPI figures: {run.snapshot_count:,} computed in {run.duration_ms / 1000:.1f} s"
+            )
+        else:
+            self.stdout.write("KPI figures: up to date (no new ledger lines)")
