@@ -736,27 +736,32 @@ def _drill_regions(request, scope: Scope) -> list[Region]:
     return [r for r in scope.regions if permissions.can_view_region_spend(request.user, r)]
 
 
+def _drill_context(request, scope: Scope, key: str, **extra) -> dict:
+    """What every drill-down page shows around its table: the region's figure for the year."""
+    snapshot = selectors.snapshot_get(
+        key=key, region=scope.region, period_kind=d.YEAR, period_start=dt.date(scope.year, 1, 1)
+    )
+    return {
+        "scope": scope,
+        "regions": _drill_regions(request, scope),
+        "snapshot": snapshot,
+        "snapshot_text": fmt(snapshot.value, d.RATIO) if snapshot and snapshot.available else "",
+        "snapshot_reason": reason_text(snapshot)
+        if snapshot is not None and not snapshot.available
+        else "",
+        "dashboard_url": f"{reverse('kpi:index')}?{scope.query()}",
+        "can_view_collaboration": permissions.can_view_collaboration_kpis(request.user),
+        **extra,
+    }
+
+
 @require_GET
 @permissions.require(permissions.can_view_internal_pages)
 def compliance(request):
     """Where compliance leaks: spend in covered categories bought without a covering contract."""
     scope = _drill_scope(request)
     leaks = selectors.compliance_leaks(region=scope.region, year=scope.year)
-    snapshot = selectors.snapshot_get(
-        key="compliance",
-        region=scope.region,
-        period_kind=d.YEAR,
-        period_start=dt.date(scope.year, 1, 1),
-    )
-    context = {
-        "scope": scope,
-        "regions": _drill_regions(request, scope),
-        "leaks": leaks,
-        "snapshot": snapshot,
-        "snapshot_text": fmt(snapshot.value, d.RATIO) if snapshot and snapshot.available else "",
-        "dashboard_url": f"{reverse('kpi:index')}?{scope.query()}",
-        "can_view_collaboration": permissions.can_view_collaboration_kpis(request.user),
-    }
+    context = _drill_context(request, scope, "compliance", leaks=leaks)
     return render(request, "kpi/compliance.html", context)
 
 
@@ -766,22 +771,5 @@ def digital_orders(request):
     """The region's 100 suppliers with most transactions, with their e-order share."""
     scope = _drill_scope(request)
     figures = selectors.top_suppliers_e_order(region=scope.region, year=scope.year)
-    snapshot = selectors.snapshot_get(
-        key="digital_order_share_top100",
-        region=scope.region,
-        period_kind=d.YEAR,
-        period_start=dt.date(scope.year, 1, 1),
-    )
-    context = {
-        "scope": scope,
-        "regions": _drill_regions(request, scope),
-        "figures": figures,
-        "snapshot": snapshot,
-        "snapshot_text": fmt(snapshot.value, d.RATIO) if snapshot and snapshot.available else "",
-        "snapshot_reason": reason_text(snapshot)
-        if snapshot is not None and not snapshot.available
-        else "",
-        "dashboard_url": f"{reverse('kpi:index')}?{scope.query()}",
-        "can_view_collaboration": permissions.can_view_collaboration_kpis(request.user),
-    }
+    context = _drill_context(request, scope, "digital_order_share_top100", figures=figures)
     return render(request, "kpi/digital_orders.html", context)
