@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 import django_filters
+from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -244,6 +245,12 @@ def _by_key(*, year: int, region: Region | None, keys: list[str]) -> dict[str, K
 # Filters (API) ----------------------------------------------------------------------------------
 
 
+class YearFilter(django_filters.NumberFilter):
+    """A calendar year: a whole number the date functions can take (1900–2999)."""
+
+    field_class = forms.IntegerField
+
+
 class SnapshotFilter(django_filters.FilterSet):
     """?key=compliance&region=RM&period=2025 (or 2025-Q1, 2025-03), ?region=none for the
     collaboration, ?period_kind=month, ?year=2025."""
@@ -252,7 +259,7 @@ class SnapshotFilter(django_filters.FilterSet):
     region = django_filters.CharFilter(method="filter_region")
     period = django_filters.CharFilter(field_name="period_label")
     period_kind = django_filters.ChoiceFilter(choices=KpiSnapshot.PeriodKind.choices)
-    year = django_filters.NumberFilter(method="filter_year")
+    year = YearFilter(method="filter_year", min_value=1900, max_value=2999)
 
     class Meta:
         model = KpiSnapshot

@@ -79,6 +79,15 @@ def test_a_bad_filter_gets_a_clear_400(computed, chief):
     assert "key" in response.json()
 
 
+@pytest.mark.parametrize("year", ["0", "0.0", "2025.5", "99999", "twenty"])
+def test_a_year_that_is_no_calendar_year_gets_a_400(computed, chief, year):
+    # Found by schemathesis: ?year=0.0 reached date(0, 1, 1) and answered 500.
+    response = client_for(chief).get(URL, {"year": year})
+
+    assert response.status_code == 400
+    assert "year" in response.json()
+
+
 def test_chiefs_ufo_and_the_secretariat_read_every_region(computed, chief, ufo_member, secretariat):
     for user in (chief, ufo_member, secretariat):
         regions = {r["region"] for r in get_all(client_for(user), period="2025")}
