@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
+from collections.abc import Callable
 
-from celery import shared_task
+from celery import current_app, shared_task
+from django.db import DEFAULT_DB_ALIAS, transaction
 from kombu.exceptions import OperationalError
 
 logger = logging.getLogger(__name__)
@@ -47,3 +51,67 @@ def _unavailable(task, exc: BaseException) -> BrokerUnavailable:
     return BrokerUnavailable(
         f"The task queue (Celery broker) is unreachable; {task.name} was not queued: {exc}"
     )
+
+
+_batches = threading.local()
+
+
+def on_commit_once(callback: Callable[..., object], *args, using: str | None = None) -> None:
+    """Run ``callback(*args)`` once when the current transaction commits.
+
+    Calls with the same callback and arguments within one transaction are gathered into
+    one on-commit hook per callback, which runs each distinct call once (an import that
+    registers hundreds of contracts sends one rematch per region). Outside a transaction
+    the call runs at once. A rolled-back transaction discards its hook, and with it its
+    calls: the hook's finaliser forgets the batch, so the next transaction starts afresh.
+    """
+    _gather(callback, callback, args, using or DEFAULT_DB_ALIAS)
+
+
+def _gather(key: object, callback: Callable[..., object], args: tuple, alias: str) -> None:
+    open_batches: dict = _batches.__dict__.setdefault("open", {})
+    batch = open_batches.get((alias, key))
+    if batch is not None:
+        batch[(callback, args)] = None
+        return
+    batch = {(callback, args): None}
+    open_batches[(alias, key)] = batch
+
+    def run_batch() -> None:
+        _forget(open_batches, (alias, key), batch)
+        for queued_callback, queued_args in batch:
+            queued_callback(*queued_args)
+
+    weakref.finalize(run_batch, _forget, open_batches, (alias, key), batch)
+    transaction.on_commit(run_batch, using=alias)
+
+
+def _forget(open_batches: dict, key: tuple, batch: dict) -> None:
+    if open_batches.get(key) is batch:
+        del open_batches[key]
+
+
+def enqueue_on_commit(name: str, *args, using: str | None = None) -> None:
+    """Send the task registered as ``name`` once the transaction commits, once per transaction.
+
+    Tasks are looked up by name, so an app lower in the import chain can ask a higher
+    one for work (suppliers asks spend to rematch, spend asks kpi to refresh). A task
+    that is not registered is skipped; a dead broker or a task failing in eager mode
+    never fails the transaction that asked: both are logged, and the sweeper or the
+    nightly run catches up.
+    """
+    _gather(name, _send_by_name, (name, args), using or DEFAULT_DB_ALIAS)
+
+
+def _send_by_name(name: str, args: tuple) -> None:
+    task = current_app.tasks.get(name)
+    if task is None:
+        logger.warning("task %s is not registered; not queued", name)
+        return
+    try:
+        enqueue(task, *args)
+    except BrokerUnavailable:
+        logger.warning("%s%r not queued: the broker is unreachable", name, args)
+    except Exception:
+        # Eager mode (no broker) runs the task right here.
+        logger.exception("%s%r failed", name, args)

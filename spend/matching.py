@@ -51,6 +51,7 @@ from django.db.models.functions import Coalesce, Collate, Concat, LPad, Right, S
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 
 from rfi.models import Category, Region
+from rfi.tasks import enqueue_on_commit
 from spend.models import ExclusionRule, ImportBatch, LedgerLine, MappingRule
 from suppliers.models import Contract
 
@@ -686,34 +687,11 @@ KPI_TASK = "kpi.recompute_region"
 
 
 def kpi_refresh_on_commit(region_id: int) -> None:
-    """Once committed, have the KPI app recompute the region's figures.
+    """Once committed, have the KPI app recompute the region's figures (once per transaction).
 
-    Looked up by task name (kpi imports spend, never the reverse); one task per region
-    per transaction; a dead broker or a failing recompute never fails the import or the
-    rematch that asked (the nightly recompute catches up).
+    Looked up by task name (kpi imports spend, never the reverse); a dead broker or a
+    failing recompute never fails the import or the rematch that asked (the nightly
+    recompute catches up).
     """
-    from celery import current_app
-
-    task = current_app.tasks.get(KPI_TASK)
-    if task is None or not region_id:
-        return
-    for entry in transaction.get_connection().run_on_commit:
-        waiting = getattr(entry[1], "kpi_regions", None)
-        if waiting is not None:
-            waiting.add(region_id)
-            return
-
-    def send() -> None:
-        from rfi.tasks import BrokerUnavailable, enqueue
-
-        for queued_region in sorted(send.kpi_regions):
-            try:
-                enqueue(task, queued_region)
-            except BrokerUnavailable:
-                logger.warning("KPI recompute of region %s not queued", queued_region)
-            except Exception:
-                # Eager mode (no broker) runs the recompute right here.
-                logger.exception("KPI recompute of region %s failed", queued_region)
-
-    send.kpi_regions = {region_id}
-    transaction.on_commit(send)
+    if region_id:
+        enqueue_on_commit(KPI_TASK, region_id)

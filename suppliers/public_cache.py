@@ -12,10 +12,11 @@ import hashlib
 import uuid
 
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import get_language
+
+from rfi.tasks import on_commit_once
 
 VERSION_KEY = "public-portal:version"
 # Pages also expire, as a safety net for changes made behind the ORM's back (raw SQL).
@@ -75,10 +76,7 @@ def _changed(sender, using=None, **kwargs) -> None:
     # Bump again once the transaction commits: a request that rendered the old rows
     # between the save and the commit must not stay cached under the new version.
     # Once per transaction is enough (a CPV load saves thousands of rows).
-    connection = transaction.get_connection(using)
-    pending = getattr(connection, "run_on_commit", [])
-    if not any(entry[1] is _bump_after_commit for entry in pending):
-        transaction.on_commit(_bump_after_commit, using=using)
+    on_commit_once(_bump_after_commit, using=using)
 
 
 def connect() -> None:

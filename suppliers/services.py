@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from rfi import permissions
 from rfi.models import Region
+from rfi.tasks import enqueue_on_commit
 from suppliers.models import Contract, Supplier
 from tenders.models import TenderCase
 
@@ -252,31 +253,9 @@ def contract_delete(*, contract: Contract, actor) -> None:
 def _rematch_on_commit(region_ids: set[int]) -> None:
     """Once committed, have the spend app re-flag the regions' ledger lines (KPI.md terms).
 
-    An import registers hundreds of contracts in one transaction: the regions join the
-    callback already waiting for this transaction, so each region is sent once; a
-    rolled-back transaction takes its callback, and its regions, with it.
+    An import registers hundreds of contracts in one transaction: each region is sent
+    once; a rolled-back transaction takes its requests with it. The task is looked up by
+    name, so suppliers never imports spend.
     """
-    from celery import current_app
-
-    task = current_app.tasks.get(REMATCH_TASK)
-    if task is None:
-        return
-    regions = {r for r in region_ids if r}
-    for entry in transaction.get_connection().run_on_commit:
-        waiting = getattr(entry[1], "rematch_regions", None)
-        if waiting is not None:
-            waiting.update(regions)
-            return
-
-    def send() -> None:
-        from rfi.tasks import BrokerUnavailable, enqueue
-
-        for region_id in sorted(send.rematch_regions):
-            try:
-                enqueue(task, region_id)
-            except BrokerUnavailable:
-                # The contract is saved; the spend app's nightly rematch catches up.
-                logger.warning("contract matching for region %s not queued", region_id)
-
-    send.rematch_regions = regions
-    transaction.on_commit(send)
+    for region_id in sorted(r for r in region_ids if r):
+        enqueue_on_commit(REMATCH_TASK, region_id)
