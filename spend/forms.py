@@ -11,7 +11,7 @@ from rfi.models import Region
 from spend import rules
 from spend.importer.columns import CANONICAL
 from spend.models import ColumnMapping, ExclusionRule, MappingRule
-from tenders.forms_ufo import category_by_code
+from tenders.ufo.forms import category_by_code
 
 COLUMN_LABELS = {
     "posting_date": _("Posting date"),

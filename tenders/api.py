@@ -24,7 +24,6 @@ from rest_framework.response import Response
 from rfi import permissions
 from rfi.models import Category, PartnerBody, Region
 from tenders import selectors, services
-from tenders.forms_ufo import regions_of
 from tenders.models import (
     CandidateArea,
     OptOutReason,
@@ -37,6 +36,7 @@ from tenders.models import (
     TenderCase,
 )
 from tenders.services import Decision
+from tenders.ufo.forms import regions_of
 
 MONEY = {"max_digits": 15, "decimal_places": 2}
 # Documented on every write: the bodies are DRF's usual {"field": ["message", ...]}.

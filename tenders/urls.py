@@ -1,6 +1,7 @@
 from django.urls import path
 
-from tenders import views, views_excel, views_ufo
+from tenders import views, views_excel
+from tenders.ufo import views as views_ufo
 
 app_name = "tenders"
 urlpatterns = [

@@ -16,13 +16,6 @@ from django.views.decorators.http import require_POST
 from rfi import permissions
 from rfi.models import Region
 from tenders import selectors, services
-from tenders.forms_ufo import (
-    CandidateForm,
-    DecisionForm,
-    SavingsForm,
-    ScoreForm,
-    apply_service_errors,
-)
 from tenders.models import (
     CandidateArea,
     Score,
@@ -31,6 +24,13 @@ from tenders.models import (
     TenderCase,
 )
 from tenders.services import Decision
+from tenders.ufo.forms import (
+    CandidateForm,
+    DecisionForm,
+    SavingsForm,
+    ScoreForm,
+    apply_service_errors,
+)
 
 SAVINGS_GROUPS = ("tender", "region", "area", "year")
 
