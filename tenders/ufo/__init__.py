@@ -1,0 +1,1 @@
+"""UFO: candidate areas, scoring, the chiefs' decisions, and the savings pages (routes under /fup/)."""
