@@ -51,7 +51,7 @@ urlpatterns = [
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("fup/", include("tenders.urls")),
-    path("udbud/", include("suppliers.public_urls")),
+    path("udbud/", include("suppliers.public.urls")),
     path("kontrakter/", include("suppliers.urls")),
     path("forbrug/", include("spend.urls")),
     path("kpi/", include("kpi.urls")),

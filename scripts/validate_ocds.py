@@ -40,7 +40,7 @@ def main(argv: list[str]) -> int:
     import django
 
     django.setup()
-    from suppliers.ocds.schema import validation_errors
+    from suppliers.public.ocds.schema import validation_errors
 
     package = _load(argv[1] if len(argv) > 1 else None)
     failed = False

@@ -7,6 +7,6 @@ class SuppliersConfig(AppConfig):
     verbose_name = _("Suppliers and contracts")
 
     def ready(self) -> None:
-        from suppliers import public_cache
+        from suppliers.public import cache as public_cache
 
         public_cache.connect()

@@ -8,6 +8,6 @@ from celery import shared_task
 @shared_task(name="suppliers.send_tender_digests")
 def send_tender_digests() -> dict[str, int]:
     """Mail suppliers' alert digests and purge expired addresses (daily, CELERY_BEAT_SCHEDULE)."""
-    from suppliers.alerts import digests_send
+    from suppliers.public.alerts import digests_send
 
     return digests_send()

@@ -13,8 +13,8 @@ from django.core import mail, signing
 from django.test import Client
 from django.utils import timezone
 
-from suppliers import alerts
 from suppliers.models import PublicTenderState, SentChange, Subscription
+from suppliers.public import alerts
 from suppliers.tasks import send_tender_digests
 from tenders.models import Participation, TenderCase
 from tests.public import test_leaks

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from suppliers import public_cache
+from suppliers.public import cache as public_cache
 from tenders import services
 from tenders.models import Participation
 

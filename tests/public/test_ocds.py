@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from suppliers.ocds.build import EXTENSIONS
-from suppliers.ocds.schema import EXTENSIONS_DIR, merge_patch, validation_errors
+from suppliers.public.ocds.build import EXTENSIONS
+from suppliers.public.ocds.schema import EXTENSIONS_DIR, merge_patch, validation_errors
 from tenders.models import TenderCase
 from tests.public.conftest import FULL, OPTION, build_plan, make_categories, make_tender
 

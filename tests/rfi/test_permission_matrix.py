@@ -236,13 +236,13 @@ def _alert_subscription():
 
 
 def _alert_confirm_token(data: dict) -> dict:
-    from suppliers.alerts import confirm_token
+    from suppliers.public.alerts import confirm_token
 
     return {"token": confirm_token(_alert_subscription())}
 
 
 def _alert_manage_token(data: dict) -> dict:
-    from suppliers.alerts import manage_token
+    from suppliers.public.alerts import manage_token
 
     return {"token": manage_token(_alert_subscription())}
 

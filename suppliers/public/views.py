@@ -19,8 +19,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
 from rfi.models import Region
-from suppliers import public_cache
-from suppliers.public_selectors import (
+from suppliers.public import cache as public_cache
+from suppliers.public.selectors import (
     TAB_UPCOMING,
     TABS,
     BadQuery,

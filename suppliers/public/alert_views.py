@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from suppliers import alerts
-from suppliers.alert_forms import SubscribeForm
 from suppliers.models import Subscription
+from suppliers.public import alerts
+from suppliers.public.alert_forms import SubscribeForm
 
 logger = logging.getLogger(__name__)
 

@@ -9,9 +9,10 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from suppliers import public_selectors, public_views
-from suppliers.ocds.build import release_package
-from suppliers.ocds.schema import EXTENSIONS_DIR
+from suppliers.public import selectors as public_selectors
+from suppliers.public import views as public_views
+from suppliers.public.ocds.build import release_package
+from suppliers.public.ocds.schema import EXTENSIONS_DIR
 
 OWN_EXTENSION_DIR = EXTENSIONS_DIR / "option_participation"
 _CONTENT_TYPES = {

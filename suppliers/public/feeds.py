@@ -16,14 +16,14 @@ from django.utils.feedgenerator import Rss201rev2Feed
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
-from suppliers.public_selectors import (
+from suppliers.public.selectors import (
     PublicChange,
     PublicTenderFilter,
     filter_public_tenders,
     public_change_log,
     public_regions,
 )
-from suppliers.public_views import PublicRow, quarter_label, serve_file
+from suppliers.public.views import PublicRow, quarter_label, serve_file
 from tenders.models import TenderCase
 
 FEED_ITEMS = 50

@@ -32,8 +32,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from rfi.models import Category, Region
-from suppliers import public_selectors
 from suppliers.models import PublicTenderState, SentChange, Subscription
+from suppliers.public import selectors as public_selectors
 from tenders.models import Participation, TenderCase
 
 logger = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from rfi.models import Category, PartnerBody, Region
-from suppliers import public_selectors
+from suppliers.public import selectors as public_selectors
 from tenders.models import Participation, TenderCase
 
 OCDS_VERSION = "1.1"

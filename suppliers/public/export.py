@@ -18,8 +18,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from suppliers.public_selectors import TABS, filter_public_tenders, public_regions, tab_of
-from suppliers.public_views import PublicRow, serve_file
+from suppliers.public.selectors import TABS, filter_public_tenders, public_regions, tab_of
+from suppliers.public.views import PublicRow, serve_file
 from tenders.models import TenderCase
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

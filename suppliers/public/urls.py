@@ -6,8 +6,10 @@ Other features add their routes here (OCDS, alerts). Keep the catch-all
 
 from django.urls import path
 
-from suppliers import alert_views, feeds, public_export, public_views
-from suppliers.ocds import views as ocds_views
+from suppliers.public import alert_views, feeds
+from suppliers.public import export as public_export
+from suppliers.public import views as public_views
+from suppliers.public.ocds import views as ocds_views
 
 app_name = "public"
 urlpatterns = [

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from rfi.models import Region
-from suppliers import alerts
+from suppliers.public import alerts
 
 
 class SubscribeForm(forms.Form):
