@@ -114,7 +114,7 @@ class Contract(models.Model):
         return self.tender_id is not None
 
 
-# Suppliers' e-mail alerts (suppliers/alerts.py) ------------------------------------------------
+# Suppliers' e-mail alerts (suppliers/public/alerts.py) ------------------------------------------------
 
 
 def _new_alert_key() -> str:
@@ -162,7 +162,7 @@ class Subscription(models.Model):
 class PublicTenderState(models.Model):
     """What the public last saw of a tender: the alerts' change detection.
 
-    ``summary`` holds public fields only (suppliers.alerts.public_summary); a new
+    ``summary`` holds public fields only (suppliers.public.alerts.public_summary); a new
     fingerprint means a public change, whatever internal field was edited meanwhile.
     """
 

@@ -38,6 +38,7 @@ from tenders.models import Participation, TenderCase
 
 logger = logging.getLogger(__name__)
 
+# The salts keep the module's former path: links already mailed stay valid.
 CONFIRM_SALT = "suppliers.alerts.confirm"
 MANAGE_SALT = "suppliers.alerts.manage"
 # Pending subscriptions one address may have at a time: the form cannot be used to

@@ -32,7 +32,7 @@ urlpatterns = [
         ocds_views.extension_codelist,
         name="ocds_extension_codelist",
     ),
-    # Suppliers' e-mail alerts (suppliers/alerts.py).
+    # Suppliers' e-mail alerts (suppliers/public/alerts.py).
     path("abonnement/", alert_views.subscribe, name="alerts_subscribe"),
     path("abonnement/sendt/", alert_views.sent, name="alerts_sent"),
     path("abonnement/bekraeft/<str:token>/", alert_views.confirm, name="alerts_confirm"),

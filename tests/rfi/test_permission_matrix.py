@@ -228,7 +228,7 @@ def _public_tender_reference(data: dict) -> dict:
 
 
 def _alert_subscription():
-    """A supplier's pending alert (suppliers.alerts): its links carry signed tokens."""
+    """A supplier's pending alert (suppliers.public.alerts): its links carry signed tokens."""
     from suppliers.models import Subscription
 
     subscription, _ = Subscription.objects.get_or_create(email="matrix@example.org")
@@ -350,7 +350,7 @@ ROUTES: dict[str, Route] = {
     "kpi:export": Route(Access.MEMBERS),
     "kpi:compliance": Route(Access.MEMBERS),
     "kpi:digital_orders": Route(Access.MEMBERS),
-    # The public supplier portal (suppliers/public_urls.py): no login, publishable cases only.
+    # The public supplier portal (suppliers/public/urls.py): no login, publishable cases only.
     "public:index": Route(Access.PUBLIC),
     "public:timeline": Route(Access.PUBLIC),
     "public:region": Route(Access.PUBLIC, kwargs=lambda data: {"code": "RM"}),

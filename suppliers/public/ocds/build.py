@@ -28,8 +28,8 @@ OCDS_VERSION = "1.1"
 LANGUAGE = "da"
 LOT_ID = "LOT-0001"
 _EXTENSION_REPOS = "https://raw.githubusercontent.com/open-contracting-extensions"
-# The extensions the feed declares (extension.json URLs); suppliers/ocds_data holds the
-# copies CI validates against (suppliers/ocds/schema.py EXTENSION_FOLDERS, same order).
+# The extensions the feed declares (extension.json URLs); suppliers/public/ocds_data holds the
+# copies CI validates against (suppliers/public/ocds/schema.py EXTENSION_FOLDERS, same order).
 EXTENSIONS = (
     f"{_EXTENSION_REPOS}/ocds_lots_extension/v1.1.5/extension.json",
     f"{_EXTENSION_REPOS}/ocds_options_extension/master/extension.json",

@@ -1,7 +1,7 @@
 """The OCDS 1.1 schema patched with the feed's extensions, for offline validation.
 
 OCDS applies an extension's ``release-schema.json`` to the core release schema as a
-JSON Merge Patch (RFC 7396); we do the same with the copies in ``suppliers/ocds_data``
+JSON Merge Patch (RFC 7396); we do the same with the copies in ``suppliers/public/ocds_data``
 (no network, no libcoveocds). The *strict* variant also closes every object
 (``additionalProperties: false``), so a misspelt or unknown field fails. Validation
 needs the ``jsonschema`` package (a test dependency), imported only when asked for.

@@ -34,7 +34,7 @@ def _json(data: dict, *, status: int = 200) -> JsonResponse:
 def package(request: HttpRequest) -> HttpResponse:
     """The release package of the publishable tenders, narrowed by the portal's filters.
 
-    Cached like the portal's pages (suppliers.public_cache): a change to a tender sets
+    Cached like the portal's pages (suppliers.public.cache): a change to a tender sets
     a new cache version, so the feed shows it at once.
     """
     try:
