@@ -1,5 +1,7 @@
 """The KPI dashboard as an .xlsx workbook (openpyxl): one sheet per view, targets beside values.
 
+It writes the view models of kpi/dashboard.py (the same the pages show), reading nothing else.
+
 Ratios are written as fractions with a percentage number format (0.823 shows as 82.3 %),
 money with a thousands format, so the figures stay numbers a controller can compute with.
 """
@@ -16,7 +18,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from kpi import definitions as d
-from kpi import selectors
+from kpi.dashboard import CollaborationDashboard, ComparisonRow, RegionDashboard
 
 RATIO_FORMAT = "0.0%"
 MONEY_FORMAT = "#,##0"
@@ -135,40 +137,40 @@ def _years_sheet(ws, cards, series, caption: list[str]) -> None:
                 ws.cell(row=row, column=col, value=_("n/a"))
 
 
-def _comparison_sheet(ws, year: int, regions, cards, caption: list[str]) -> None:
+def _comparison_sheet(ws, regions, comparison: list[ComparisonRow], caption: list[str]) -> None:
     row = _caption(ws, caption)
     codes = [region.code for region in regions]
     _header(ws, row, [_("KPI"), _("Target"), *codes], [42, 14, *([14] * len(codes))])
-    table = selectors.comparison_for(year=year, keys=[card.key for card in cards])
-    for card in cards:
+    for line in comparison:
         row += 1
-        ws.cell(row=row, column=1, value=_text(card.label))
-        _number(ws.cell(row=row, column=2), card.target_value, card.unit)
-        for col, region in enumerate(regions, start=3):
-            snapshot = table[card.key].get(region.pk)
-            if snapshot is None:
+        ws.cell(row=row, column=1, value=_text(line.label))
+        _number(ws.cell(row=row, column=2), line.target_value, line.unit)
+        for col, cell in enumerate(line.cells, start=3):
+            if cell.snapshot is None:
                 continue
-            if snapshot.available:
-                _number(ws.cell(row=row, column=col), snapshot.value, card.unit)
+            if cell.snapshot.available:
+                _number(ws.cell(row=row, column=col), cell.snapshot.value, line.unit)
             else:
                 ws.cell(row=row, column=col, value=_("n/a"))
 
 
-def _collaboration_sheet(ws, collaboration: dict, caption: list[str], year: int) -> None:
-    _cards_sheet(ws, collaboration["cards"], caption, year)
+def _collaboration_sheet(
+    ws, collaboration: CollaborationDashboard, caption: list[str], year: int
+) -> None:
+    _cards_sheet(ws, collaboration.cards, caption, year)
     row = ws.max_row + 2
     ws.cell(row=row, column=1, value=_("Joint tenders per region")).font = BOLD
-    for item in collaboration["participation"]:
+    for item in collaboration.participation:
         row += 1
-        ws.cell(row=row, column=1, value=item["region"].code)
-        ws.cell(row=row, column=2, value=_text(item["value"]))
+        ws.cell(row=row, column=1, value=item.region.code)
+        ws.cell(row=row, column=2, value=_text(item.value))
     row += 2
     ws.cell(row=row, column=1, value=_("Strategy progress")).font = BOLD
-    for item in collaboration["progress"]["rows"]:
+    for item in collaboration.progress.rows:
         row += 1
-        ws.cell(row=row, column=1, value=_text(item["label"]))
-        ws.cell(row=row, column=2, value=_text(item["target"]))
-        ws.cell(row=row, column=3, value=_text(item["text"]))
+        ws.cell(row=row, column=1, value=_text(item.label))
+        ws.cell(row=row, column=2, value=_text(item.target))
+        ws.cell(row=row, column=3, value=_text(item.text))
 
 
 def _outstanding_sheet(ws, outstanding, caption: list[str]) -> None:
@@ -192,13 +194,16 @@ def _outstanding_sheet(ws, outstanding, caption: list[str]) -> None:
         ws.cell(row=row, column=5, value=_("yes") if case.overdue else _("no"))
 
 
-def dashboard_xlsx(*, scope, region: dict, collaboration: dict | None) -> bytes:
+def dashboard_xlsx(
+    *, region: RegionDashboard, collaboration: CollaborationDashboard | None
+) -> bytes:
     """The workbook: region cards, its years and months, and (chiefs, UFO, secretariat) the
     regions side by side, the collaboration and the outstanding decisions."""
+    scope = region.scope
     wb = Workbook()
     exported = _("Exported %(when)s") % {"when": timezone.localtime().strftime("%d-%m-%Y %H:%M")}
     place = f"{scope.region.name} · {scope.year}"
-    cards = region["cards"]
+    cards = region.cards
 
     ws = wb.active
     ws.title = _title(
@@ -208,22 +213,21 @@ def dashboard_xlsx(*, scope, region: dict, collaboration: dict | None) -> bytes:
     _years_sheet(
         wb.create_sheet(_title(_("Years"))),
         cards,
-        region["series"],
+        region.series,
         [_("By year"), place, exported],
     )
     _months_sheet(
         wb.create_sheet(_title(_("Months %(year)s") % {"year": scope.year})),
         cards,
-        region["series"],
+        region.series,
         scope.year,
         [_("By month"), place, exported],
     )
-    if region.get("comparison_regions"):
+    if region.comparison_regions:
         _comparison_sheet(
             wb.create_sheet(_title(_("Regions side by side"))),
-            scope.year,
-            region["comparison_regions"],
-            cards,
+            region.comparison_regions,
+            region.comparison,
             [_("The regions side by side"), str(scope.year), exported],
         )
     if collaboration is not None:
@@ -235,7 +239,7 @@ def dashboard_xlsx(*, scope, region: dict, collaboration: dict | None) -> bytes:
         )
         _outstanding_sheet(
             wb.create_sheet(_title(_("Outstanding decisions"))),
-            collaboration["outstanding"],
+            collaboration.outstanding,
             [_("Outstanding follow-or-explain decisions"), exported],
         )
     out = io.BytesIO()

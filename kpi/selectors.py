@@ -124,15 +124,6 @@ def snapshot_get(
     )
 
 
-def trend(
-    *, key: str, region: Region | None, period_kind: str = definitions.YEAR
-) -> list[KpiSnapshot]:
-    """The current figures of one key for one region (None: collaboration) over time."""
-    qs = snapshots_current().filter(key=key, period_kind=period_kind)
-    qs = qs.filter(region=region) if region is not None else qs.filter(region__isnull=True)
-    return list(qs.order_by("period_start"))
-
-
 def region_comparison(*, key: str, year: int) -> list[KpiSnapshot]:
     """One key's yearly figure for every region, side by side (ordered by region code)."""
     return list(
@@ -277,7 +268,7 @@ class SnapshotFilter(django_filters.FilterSet):
 
 
 # Dashboard selectors ------------------------------------------------------------------------
-# For kpi/views.py and kpi/excel.py (the dashboards, the monthly report and the export). The
+# For kpi/dashboard.py (the dashboards, the monthly report and the export). The
 # dashboards read stored snapshots only, a few queries whatever the number of ledger lines;
 # the two drill-down reads at the end (compliance leaks, the top-100 suppliers' e-orders)
 # are the only ones that read lines, one region and year at a time.

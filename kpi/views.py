@@ -2,6 +2,9 @@
 the .xlsx export, and two drill-downs of our own (compliance leaks, the top-100 suppliers'
 e-orders); the other figures drill into the spend and tender pages.
 
+Each view reads the request, asks kpi/dashboard.py for the page's view model and renders
+it; the export hands the same models to kpi/excel.py.
+
 Rights (rfi.permissions): a region's own people see its cards and drill-downs; chiefs, the
 UFO group and the secretariat see every region's cards, the regions side by side and the
 collaboration dashboard. Drill-downs to ledger lines follow the spend pages' rule (a
@@ -11,643 +14,46 @@ not its lines. The dashboards read stored snapshots only (kpi.selectors).
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
-from django.utils import formats, timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from kpi import definitions as d
-from kpi import excel, selectors
+from kpi import dashboard, excel
 from kpi.forms import DashboardForm, ReportForm
 from rfi import permissions
-from rfi.models import Region
-from rfi.templatetags.rfi_format import money
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DEFAULT_COMPARE = "contract_coverage_goods"
-MONTHS = range(1, 13)
 
 
-# Formatting ----------------------------------------------------------------------------------
+def _scope(request, form_class=DashboardForm) -> dashboard.Scope:
+    """The page's region and year; what was wrong in the query is shown as messages."""
+    scope = dashboard.dashboard_scope(request.user, request.GET, form_class=form_class)
+    _show_errors(request, scope.errors)
+    return scope
 
 
-def _rounded(value, places: int) -> Decimal:
-    # number_format cuts decimals off; round half up first (93.88 → 93.9, not 93.8).
-    return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-
-
-def fmt(value: Decimal | None, unit: str) -> str:
-    """A KPI value as people read it: 82,3 %, 1.234.567 kr., 12, 3,6."""
-    if value is None:
-        return "–"
-    if unit == d.RATIO:
-        return f"{formats.number_format(_rounded(Decimal(value) * 100, 1), decimal_pos=1)} %"
-    if unit == d.DKK:
-        return money(_rounded(value, 0))
-    if unit == d.COUNT:
-        return formats.number_format(_rounded(value, 0), decimal_pos=0, force_grouping=True)
-    return formats.number_format(_rounded(value, 1), decimal_pos=1)
-
-
-def fmt_change(delta: Decimal | None, unit: str) -> str:
-    if delta is None:
-        return ""
-    sign = "+" if delta > 0 else ("−" if delta < 0 else "±")
-    size = abs(delta)
-    if unit == d.RATIO:
-        points = formats.number_format(_rounded(size * 100, 1), decimal_pos=1)
-        return _("%(sign)s%(points)s percentage points") % {"sign": sign, "points": points}
-    return f"{sign}{fmt(size, unit)}"
-
-
-def chart_value(value: Decimal | None, unit: str) -> float | None:
-    if value is None:
-        return None
-    return round(float(value) * 100, 2) if unit == d.RATIO else round(float(value), 2)
-
-
-def chart_unit(unit: str) -> str:
-    return {d.RATIO: "%", d.DKK: "kr."}.get(unit, "")
-
-
-def reason_text(snapshot) -> str:
-    """The not-available reason in the active language (stored in English as a fallback)."""
-    if snapshot is None:
-        return _("Not computed yet.")
-    code = (snapshot.detail or {}).get("reason_code")
-    template = d.REASONS.get(code) if code else None
-    if template is not None:
-        try:
-            return str(template) % (snapshot.detail.get("reason_params") or {})
-        except (KeyError, TypeError, ValueError):
-            pass
-    return snapshot.reason or _("No reason recorded.")
-
-
-def month_label(month: int) -> str:
-    return formats.date_format(dt.date(2000, month, 1), "M")
-
-
-# Scope: which region and year ---------------------------------------------------------------
-
-
-@dataclass
-class Scope:
-    region: Region
-    year: int
-    years: list[int]
-    regions: list[Region]
-    compare: str
-    form: DashboardForm
-
-    def query(self, **extra) -> str:
-        params = {"region": self.region.code, "year": self.year}
-        params.update({k: v for k, v in extra.items() if v not in (None, "")})
-        return urlencode(params)
-
-
-def _viewable_regions(user) -> list[Region]:
-    return [
-        region
-        for region in Region.objects.filter(active=True).order_by("code")
-        if permissions.can_view_region_kpis(user, region)
-    ]
-
-
-def _default_region(user, regions: list[Region]) -> Region:
-    own = [region for region in regions if permissions.roles_in(user, region)]
-    if own:
-        return own[0]
-    if regions:
-        return regions[0]
-    raise PermissionDenied
-
-
-def dashboard_scope(request, form_class=DashboardForm) -> Scope:
-    """The region, year and compared KPI of a page; a bad value is reported and defaulted.
-
-    A region the user may not see is refused (403), an unknown one is not found (404).
-    """
-    user = request.user
-    regions = _viewable_regions(user)
-    code = (request.GET.get("region") or "").strip()
-    if code and code not in {region.code for region in regions}:
-        if not Region.objects.filter(code=code).exists():
-            raise Http404
-        raise PermissionDenied
-    form = form_class(
-        request.GET,
-        region_choices=[(region.code, f"{region.code} – {region.name}") for region in regions],
-    )
-    form.is_valid()
-    for name, errors in form.errors.items():
-        label = form.fields[name].label if name in form.fields else name
-        for error in errors:
-            messages.error(request, f"{label}: {error}")
-    data = form.cleaned_data
-    region = next((r for r in regions if r.code == data.get("region")), None)
-    region = region or _default_region(user, regions)
-    years = selectors.years_available()
-    year = data.get("year") or (years[0] if years else timezone.localdate().year)
-    compare = data.get("compare") or DEFAULT_COMPARE
-    return Scope(region=region, year=year, years=years, regions=regions, compare=compare, form=form)
-
-
-# Cards ------------------------------------------------------------------------------------
-
-
-@dataclass
-class Card:
-    """One KPI for one region (or the collaboration) and one year, formatted for the page."""
-
-    key: str
-    label: str
-    description: str
-    unit: str
-    available: bool
-    value: Decimal | None
-    value_text: str
-    target_text: str
-    target_value: Decimal | None
-    comparison: str
-    status: str  # on, off, none (no target), na (not available)
-    status_text: str
-    change_text: str
-    change_hint: str
-    reason: str
-    links: list[tuple[str, str]] = field(default_factory=list)
-    year_chart: str = ""
-    month_chart: str = ""
-    year_rows: list[tuple[str, str]] = field(default_factory=list)
-    month_rows: list[tuple[str, str, str]] = field(default_factory=list)
-    extra: list[tuple[str, str]] = field(default_factory=list)
-    snapshot: object = None
-    change: Decimal | None = None
-
-    @property
-    def status_icon(self) -> str:
-        return {"on": "✓", "off": "✗", "na": "?"}.get(self.status, "–")
-
-
-def _status(card: selectors.KpiCard) -> tuple[str, str]:
-    if not card.available:
-        return "na", _("Not available")
-    if card.target is None:
-        return "none", _("No target")
-    if card.on_track:
-        return "on", _("On track")
-    return "off", _("Off track")
-
-
-def _change_hint(card: selectors.KpiCard) -> str:
-    delta = card.change
-    if delta is None or delta == 0:
-        return ""
-    better = (delta > 0) == card.definition.higher_is_better
-    return _("better") if better else _("worse")
-
-
-def make_card(card: selectors.KpiCard) -> Card:
-    unit = card.definition.unit
-    status, status_text = _status(card)
-    target = card.target
-    change_text = ""
-    if card.change is not None:
-        change_text = _("%(change)s from %(year)s") % {
-            "change": fmt_change(card.change, unit),
-            "year": card.year - 1,
-        }
-    elif card.available:
-        change_text = _("No figure for %(year)s to compare with") % {"year": card.year - 1}
-    return Card(
-        key=card.key,
-        label=str(card.definition.label),
-        description=str(card.definition.description),
-        unit=unit,
-        available=card.available,
-        value=card.value,
-        value_text=fmt(card.value, unit) if card.available else "",
-        target_text=f"{target.get_comparison_display()} {fmt(target.value, unit)}"
-        if target
-        else "",
-        target_value=target.value if target else None,
-        comparison=target.comparison if target else "",
-        status=status,
-        status_text=status_text,
-        change_text=change_text,
-        change_hint=_change_hint(card),
-        reason="" if card.available else reason_text(card.snapshot),
-        snapshot=card.snapshot,
-        change=card.change,
-    )
-
-
-def _target_series(card: Card, count: int) -> list[dict]:
-    if card.target_value is None:
-        return []
-    value = chart_value(card.target_value, card.unit)
-    label = _("Target %(target)s") % {"target": card.target_text}
-    return [{"label": label, "values": [value] * count, "target": True}]
-
-
-def add_trends(card: Card, snapshots: list, year: int, charts: dict, prefix: str) -> None:
-    """Attach a chart over the years and one over the months (this year and last)."""
-    unit = card.unit
-    yearly = [s for s in snapshots if s.period_kind == d.YEAR]
-    monthly = {
-        (s.period_start.year, s.period_start.month): s
-        for s in snapshots
-        if s.period_kind == d.MONTH
-    }
-    card.year_rows = [
-        (s.period_label, fmt(s.value, unit) if s.available else _("not available")) for s in yearly
-    ]
-    if yearly:
-        card.year_chart = f"{prefix}-{card.key}-years"
-        charts[card.year_chart] = {
-            "kind": "line",
-            "title": _("%(kpi)s by year") % {"kpi": card.label},
-            "unit": chart_unit(unit),
-            "labels": [s.period_label for s in yearly],
-            "series": [
-                {
-                    "label": card.label,
-                    "values": [chart_value(s.value, unit) for s in yearly],
-                    "target": False,
-                },
-                *_target_series(card, len(yearly)),
-            ],
-        }
-    if any(y in (year, year - 1) for y, _m in monthly):
-
-        def values(y: int) -> list[float | None]:
-            return [
-                chart_value(monthly[(y, m)].value, unit) if (y, m) in monthly else None
-                for m in MONTHS
-            ]
-
-        card.month_chart = f"{prefix}-{card.key}-months"
-        charts[card.month_chart] = {
-            "kind": "line",
-            "title": _("%(kpi)s by month") % {"kpi": card.label},
-            "unit": chart_unit(unit),
-            "labels": [month_label(m) for m in MONTHS],
-            "series": [
-                {"label": str(year), "values": values(year), "target": False},
-                {"label": str(year - 1), "values": values(year - 1), "target": False},
-                *_target_series(card, 12),
-            ],
-        }
-
-        def cell(y: int, m: int) -> str:
-            snapshot = monthly.get((y, m))
-            if snapshot is None:
-                return "–"
-            return fmt(snapshot.value, unit) if snapshot.available else _("not available")
-
-        card.month_rows = [(month_label(m), cell(year, m), cell(year - 1, m)) for m in MONTHS]
-
-
-# Drill-downs ------------------------------------------------------------------------------
-
-
-def _spend_url(name: str, region: Region, year: int, **extra) -> str:
-    return f"{reverse(name)}?{urlencode({'region': region.code, 'year': year, **extra})}"
-
-
-def region_links(user, region: Region, year: int) -> dict[str, list[tuple[str, str]]]:
-    """Key → (label, url) of what the figure is made of; none where the user may not look."""
-    if not permissions.can_view_region_spend(user, region):
-        return {}
-    off_supplier = _spend_url("spend:off_contract", region, year, basis="supplier")
-    off_category = _spend_url("spend:off_contract", region, year, basis="category")
-    by_category = _spend_url("spend:index", region, year)
-    compliance = f"{reverse('kpi:compliance')}?{urlencode({'region': region.code, 'year': year})}"
-    orders = f"{reverse('kpi:digital_orders')}?{urlencode({'region': region.code, 'year': year})}"
-    coverage = [
-        (_("Off-contract spend by category and supplier"), off_supplier),
-        (_("Spend by category with the on-contract part"), by_category),
-    ]
-    loyalty = [
-        (_("Spend without a contract covering its category"), off_category),
-        (_("Spend by category with the on-contract part"), by_category),
-    ]
-    return {
-        "addressable_spend": [(_("Spend by category"), by_category)],
-        "contract_coverage_goods": coverage,
-        "contract_coverage_services": coverage,
-        "contract_loyalty_goods": loyalty,
-        "contract_loyalty_services": loyalty,
-        "compliance": [(_("The leaking categories"), compliance)],
-        "spot_purchases": [
-            (_("Off-contract spend by supplier"), off_supplier),
-            (_("Transactions by size"), _spend_url("spend:small_invoices", region, year)),
-        ],
-        "spot_purchase_reduction": [(_("Off-contract spend by supplier"), off_supplier)],
-        "digital_order_share_top100": [(_("The 100 largest suppliers' e-orders"), orders)],
-        "purchasing_system_share_goods": [
-            (_("Ordering channels of the largest suppliers"), orders)
-        ],
-        "unclassified_share": [(_("Unmapped spend"), _spend_url("spend:unmapped", region, year))],
-    }
-
-
-def collaboration_links(year: int) -> dict[str, list[tuple[str, str]]]:
-    savings = reverse("tenders:savings_overview")
-    return {
-        "joint_agreement_spend": [
-            (_("Joint contracts"), f"{reverse('suppliers:index')}?joint=true")
-        ],
-        "avg_price_reduction_joint": [(_("The savings records"), savings)],
-        "annual_savings": [(_("The savings records"), savings)],
-        "joint_service_tenders": [
-            (_("The joint tender plan"), f"{reverse('tenders:index')}?year={year}")
-        ],
-        "frameworks_with_options_share": [
-            (_("Frameworks with options"), reverse("tenders:options"))
-        ],
-        "regions_per_joint_tender": [(_("Status report"), reverse("tenders:status_report"))],
-    }
-
-
-# Views ------------------------------------------------------------------------------------
-
-
-@dataclass
-class ComparisonRow:
-    key: str
-    label: str
-    target_text: str
-    cells: list[tuple[Region, str, str]]  # region, value text, status (on/off/none/na)
-
-
-def region_comparison(
-    *, year: int, keys: tuple[str, ...], regions: list[Region], targets: dict
-) -> list[ComparisonRow]:
-    table = selectors.comparison_for(year=year, keys=keys)
-    rows = []
-    for key in keys:
-        definition = d.get(key)
-        target = targets.get(key)
-        cells = []
-        for region in regions:
-            snapshot = table[key].get(region.pk)
-            if snapshot is None:
-                cells.append((region, "–", "none"))
-                continue
-            if not snapshot.available:
-                cells.append((region, _("not available"), "na"))
-                continue
-            status = "none"
-            if target is not None:
-                status = "on" if target.is_met(snapshot.value) else "off"
-            cells.append((region, fmt(snapshot.value, definition.unit), status))
-        target_text = (
-            f"{target.get_comparison_display()} {fmt(target.value, definition.unit)}"
-            if target
-            else ""
-        )
-        rows.append(ComparisonRow(key, str(definition.label), target_text, cells))
-    return rows
-
-
-def comparison_chart(
-    *, key: str, year: int, regions: list[Region], chosen: Region, targets: dict
-) -> dict:
-    definition = d.get(key)
-    table = selectors.comparison_for(year=year, keys=(key,))[key]
-    values = []
-    for region in regions:
-        snapshot = table.get(region.pk)
-        ok = snapshot is not None and snapshot.available
-        values.append(chart_value(snapshot.value, definition.unit) if ok else None)
-    labels = [f"▶ {r.code}" if r.pk == chosen.pk else r.code for r in regions]
-    series = [{"label": str(definition.label), "values": values, "target": False}]
-    target = targets.get(key)
-    if target is not None:
-        series.append(
-            {
-                "label": _("Target %(target)s")
-                % {
-                    "target": f"{target.get_comparison_display()} {fmt(target.value, definition.unit)}"
-                },
-                "values": [chart_value(target.value, definition.unit)] * len(regions),
-                "target": True,
-            }
-        )
-    return {
-        "kind": "bar",
-        "title": _("%(kpi)s, the regions side by side, %(year)s")
-        % {"kpi": definition.label, "year": year},
-        "unit": chart_unit(definition.unit),
-        "labels": labels,
-        "series": series,
-    }
-
-
-def region_dashboard(user, scope: Scope) -> dict:
-    """Everything the chief's dashboard and its export show, from snapshots only."""
-    region, year = scope.region, scope.year
-    raw_cards = selectors.cards_for(year=year, region=region)
-    series = selectors.series_for(region=region, keys=d.REGION_KEYS)
-    links = region_links(user, region, year)
-    charts: dict = {}
-    cards = []
-    for raw in raw_cards:
-        card = make_card(raw)
-        card.links = links.get(card.key, [])
-        add_trends(card, series.get(card.key, []), year, charts, "region")
-        cards.append(card)
-    context = {
-        "scope": scope,
-        "cards": cards,
-        "charts": charts,
-        "series": series,
-        "run": selectors.run_latest(),
-        "strategy": selectors.strategy_for_year(year),
-        "can_compare": permissions.can_view_collaboration_kpis(user),
-        "compare_choices": [(key, d.get(key).label) for key in d.REGION_KEYS],
-    }
-    if context["can_compare"]:
-        regions = list(Region.objects.filter(active=True).order_by("code"))
-        targets = {raw.key: raw.target for raw in raw_cards if raw.target}
-        context["comparison_regions"] = regions
-        context["comparison"] = region_comparison(
-            year=year, keys=d.REGION_KEYS, regions=regions, targets=targets
-        )
-        charts["comparison"] = comparison_chart(
-            key=scope.compare, year=year, regions=regions, chosen=region, targets=targets
-        )
-        context["compare_label"] = d.get(scope.compare).label
-    return context
-
-
-def _context_common(request, scope: Scope) -> dict:
-    return {
-        "export_url": f"{reverse('kpi:export')}?{scope.query()}",
-        "report_url": f"{reverse('kpi:report')}?{urlencode({'region': scope.region.code})}",
-        "collaboration_url": f"{reverse('kpi:collaboration')}?{urlencode({'year': scope.year})}",
-        "can_view_collaboration": permissions.can_view_collaboration_kpis(request.user),
-    }
+def _show_errors(request, errors: list[str]) -> None:
+    for error in errors:
+        messages.error(request, error)
 
 
 @require_GET
 @permissions.require(permissions.can_view_internal_pages)
 def index(request):
     """The chief's dashboard: every KPI of one region for one year, as cards with trends."""
-    scope = dashboard_scope(request)
-    context = region_dashboard(request.user, scope)
-    context.update(_context_common(request, scope))
-    context["scope_keep"] = [("compare", scope.compare)] if scope.compare != DEFAULT_COMPARE else []
-    return render(request, "kpi/index.html", context)
-
-
-def collaboration_dashboard(year: int) -> dict:
-    """The collaboration KPIs, participation per region, outstanding decisions, progress."""
-    from tenders import selectors as tender_selectors
-
-    raw_cards = selectors.cards_for(year=year, region=None)
-    series = selectors.series_for(
-        region=None, keys=[c.key for c in raw_cards], period_kinds=(d.YEAR,)
-    )
-    links = collaboration_links(year)
-    charts: dict = {}
-    cards = []
-    for raw in raw_cards:
-        card = make_card(raw)
-        card.links = links.get(card.key, [])
-        detail = (raw.snapshot.detail or {}) if raw.available else {}
-        if card.key == "avg_price_reduction_joint" and detail.get("value_weighted"):
-            card.extra.append(
-                (_("Value-weighted"), fmt(Decimal(detail["value_weighted"]), d.RATIO))
-            )
-            card.extra.append((_("Joint tenders counted"), str(detail.get("tenders", ""))))
-        if card.key == "annual_savings" and card.target_value:
-            card.extra.append((_("Of the target"), fmt(card.value / card.target_value, d.RATIO)))
-        add_trends(card, series.get(card.key, []), year, charts, "collaboration")
-        cards.append(card)
-    regions = list(Region.objects.filter(active=True).order_by("code"))
-    participation = selectors.comparison_for(year=year, keys=("participation_per_region",))[
-        "participation_per_region"
-    ]
-    participation_rows = []
-    for region in regions:
-        snapshot = participation.get(region.pk)
-        available = snapshot is not None and snapshot.available
-        participation_rows.append(
-            {
-                "region": region,
-                "value": fmt(snapshot.value, d.COUNT) if available else _("not available"),
-                "url": reverse("tenders:region", kwargs={"code": region.code}),
-            }
-        )
-    charts["participation"] = {
-        "kind": "bar",
-        "title": _("Joint tenders per region, %(year)s") % {"year": year},
-        "unit": "",
-        "labels": [r.code for r in regions],
-        "series": [
-            {
-                "label": str(d.get("participation_per_region").label),
-                "values": [
-                    chart_value(participation[r.pk].value, d.COUNT)
-                    if r.pk in participation and participation[r.pk].available
-                    else None
-                    for r in regions
-                ],
-                "target": False,
-            }
-        ],
-    }
-    outstanding = tender_selectors.outstanding_explanations()
-    progress = strategy_progress(year=year, collaboration_cards=cards, regions=regions)
-    return {
-        "cards": cards,
-        "charts": charts,
-        "participation": participation_rows,
-        "outstanding": outstanding,
-        "progress": progress,
-        "strategy": selectors.strategy_for_year(year),
-        "run": selectors.run_latest(),
-    }
-
-
-def strategy_progress(*, year: int, collaboration_cards: list[Card], regions: list) -> dict:
-    """Every KPI with a target: the collaboration's status, and for the region KPIs how many
-    regions are on track."""
-    targets = selectors.targets_for_year(year)
-    region_keys = [key for key in d.REGION_KEYS if key in targets]
-    table = selectors.comparison_for(year=year, keys=region_keys)
-    rows = []
-    on = total = 0
-    for card in collaboration_cards:
-        if card.target_text:
-            where = card.value_text or _("not available")
-            rows.append(
-                {
-                    "label": card.label,
-                    "target": card.target_text,
-                    "status": card.status,
-                    "text": f"{where} · {card.status_text}",
-                }
-            )
-            total += 1
-            on += card.status == "on"
-    for key in region_keys:
-        target = targets[key]
-        definition = d.get(key)
-        met = sum(
-            1
-            for region in regions
-            if (s := table[key].get(region.pk)) is not None
-            and s.available
-            and target.is_met(s.value)
-        )
-        status = "on" if met == len(regions) else ("off" if regions else "none")
-        rows.append(
-            {
-                "label": str(definition.label),
-                "target": f"{target.get_comparison_display()} {fmt(target.value, definition.unit)}",
-                "status": status,
-                "text": _("%(met)s of %(count)s regions on track")
-                % {"met": met, "count": len(regions)},
-            }
-        )
-        total += 1
-        on += status == "on"
-    return {"rows": rows, "on": on, "total": total}
+    page = dashboard.region_dashboard(request.user, _scope(request))
+    return render(request, "kpi/index.html", page.context())
 
 
 @require_GET
 @permissions.require(permissions.can_view_collaboration_kpis)
 def collaboration(request):
     """The collaboration dashboard (chiefs, the UFO group, the secretariat)."""
-    form = DashboardForm(request.GET, region_choices=[])
-    form.is_valid()
-    if "year" in form.errors:
-        for error in form.errors["year"]:
-            messages.error(request, f"{form.fields['year'].label}: {error}")
-    years = selectors.years_available()
-    year = form.cleaned_data.get("year") or (years[0] if years else timezone.localdate().year)
-    context = collaboration_dashboard(year)
-    context.update(
-        {
-            "year": year,
-            "years": years,
-            "export_url": f"{reverse('kpi:export')}?{urlencode({'year': year})}",
-            "dashboard_url": f"{reverse('kpi:index')}?{urlencode({'year': year})}",
-        }
-    )
-    return render(request, "kpi/collaboration.html", context)
+    page = dashboard.collaboration_page(request.GET)
+    _show_errors(request, page.errors)
+    return render(request, "kpi/collaboration.html", page.context())
 
 
 @require_GET
@@ -655,13 +61,10 @@ def collaboration(request):
 def export(request):
     """The dashboard as .xlsx: the region's cards, its months, and for those who may see
     them the regions side by side and the collaboration, targets beside values."""
-    scope = dashboard_scope(request)
-    region_context = region_dashboard(request.user, scope)
-    collaboration_context = None
-    if permissions.can_view_collaboration_kpis(request.user):
-        collaboration_context = collaboration_dashboard(scope.year)
+    scope = _scope(request)
     content = excel.dashboard_xlsx(
-        scope=scope, region=region_context, collaboration=collaboration_context
+        region=dashboard.region_dashboard(request.user, scope),
+        collaboration=dashboard.collaboration_for(request.user, scope.year),
     )
     response = HttpResponse(content, content_type=XLSX)
     filename = f"kpi-{scope.region.code}-{scope.year}.xlsx"
@@ -673,103 +76,31 @@ def export(request):
 @permissions.require(permissions.can_view_internal_pages)
 def report(request):
     """The printable monthly report to management: one region, one month and the year so far."""
-    scope = dashboard_scope(request, form_class=ReportForm)
-    months = selectors.months_available(region=scope.region)
-    month = scope.form.cleaned_data.get("month") or (
-        months[0] if months else timezone.localdate().replace(day=1)
-    )
-    scope.year = month.year
-    month_figures = selectors.month_snapshots(region=scope.region, month=month)
-    previous_month = (month - dt.timedelta(days=1)).replace(day=1)
-    previous_figures = selectors.month_snapshots(region=scope.region, month=previous_month)
-    raw_cards = selectors.cards_for(year=month.year, region=scope.region)
-    series = selectors.series_for(region=scope.region, keys=d.REGION_KEYS)
-    charts: dict = {}
-    rows = []
-    for raw in raw_cards:
-        card = make_card(raw)
-        add_trends(card, series.get(card.key, []), month.year, charts, "report")
-        this = month_figures.get(card.key)
-        before = previous_figures.get(card.key)
-        delta = None
-        if this is not None and this.available and before is not None and before.available:
-            delta = this.value - before.value
-        rows.append(
-            {
-                "card": card,
-                "month_text": fmt(this.value, card.unit)
-                if this is not None and this.available
-                else _("not available"),
-                "month_reason": "" if this is not None and this.available else reason_text(this),
-                "month_change": fmt_change(delta, card.unit),
-            }
-        )
-    context = {
-        "scope": scope,
-        "month": month,
-        "months": months,
-        "rows": rows,
-        "charts": charts,
-        "run": selectors.run_latest(),
-        "strategy": selectors.strategy_for_year(month.year),
-        "printed": timezone.localtime(),
-    }
-    if permissions.can_view_collaboration_kpis(request.user):
-        collab = collaboration_dashboard(month.year)
-        context["collaboration_cards"] = collab["cards"]
-        context["outstanding"] = collab["outstanding"]
-    context.update(_context_common(request, scope))
-    return render(request, "kpi/report.html", context)
+    page = dashboard.monthly_report(request.user, _scope(request, form_class=ReportForm))
+    return render(request, "kpi/report.html", page.context())
 
 
 # Drill-downs of our own ---------------------------------------------------------------------
 
 
-def _drill_scope(request) -> Scope:
-    scope = dashboard_scope(request)
+def _drill_scope(request) -> dashboard.Scope:
+    scope = _scope(request)
     if not permissions.can_view_region_spend(request.user, scope.region):
         raise PermissionDenied
     return scope
-
-
-def _drill_regions(request, scope: Scope) -> list[Region]:
-    return [r for r in scope.regions if permissions.can_view_region_spend(request.user, r)]
-
-
-def _drill_context(request, scope: Scope, key: str, **extra) -> dict:
-    """What every drill-down page shows around its table: the region's figure for the year."""
-    snapshot = selectors.snapshot_get(
-        key=key, region=scope.region, period_kind=d.YEAR, period_start=dt.date(scope.year, 1, 1)
-    )
-    return {
-        "scope": scope,
-        "regions": _drill_regions(request, scope),
-        "snapshot": snapshot,
-        "snapshot_text": fmt(snapshot.value, d.RATIO) if snapshot and snapshot.available else "",
-        "snapshot_reason": reason_text(snapshot)
-        if snapshot is not None and not snapshot.available
-        else "",
-        "dashboard_url": f"{reverse('kpi:index')}?{scope.query()}",
-        "can_view_collaboration": permissions.can_view_collaboration_kpis(request.user),
-        **extra,
-    }
 
 
 @require_GET
 @permissions.require(permissions.can_view_internal_pages)
 def compliance(request):
     """Where compliance leaks: spend in covered categories bought without a covering contract."""
-    scope = _drill_scope(request)
-    leaks = selectors.compliance_leaks(region=scope.region, year=scope.year)
-    context = _drill_context(request, scope, "compliance", leaks=leaks)
-    return render(request, "kpi/compliance.html", context)
+    page = dashboard.compliance_drill_down(request.user, _drill_scope(request))
+    return render(request, "kpi/compliance.html", page.context())
 
 
 @require_GET
 @permissions.require(permissions.can_view_internal_pages)
 def digital_orders(request):
     """The region's 100 suppliers with most transactions, with their e-order share."""
-    scope = _drill_scope(request)
-    figures = selectors.top_suppliers_e_order(region=scope.region, year=scope.year)
-    context = _drill_context(request, scope, "digital_order_share_top100", figures=figures)
-    return render(request, "kpi/digital_orders.html", context)
+    page = dashboard.digital_orders_drill_down(request.user, _drill_scope(request))
+    return render(request, "kpi/digital_orders.html", page.context())
