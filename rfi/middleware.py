@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import time
 
+from django.utils.functional import SimpleLazyObject, empty
+
 from rfi import observability
 
 access_logger = logging.getLogger("rfi.access")
@@ -69,6 +71,14 @@ class RequestIdMiddleware:
                 "status": status,
                 "duration_ms": duration_ms,
                 "client": observability.client_address(request.META),
-                "user_id": getattr(getattr(request, "user", None), "pk", None),
+                "user_id": _user_id(request),
             },
         )
+
+
+def _user_id(request) -> int | None:
+    """The signed-in user's id, if the request looked the user up (never a query of its own)."""
+    user = getattr(request, "user", None)
+    if isinstance(user, SimpleLazyObject) and user._wrapped is empty:
+        return None
+    return getattr(user, "pk", None)

@@ -165,3 +165,11 @@ def test_a_published_task_carries_the_request_id_in_its_headers():
 
     # then
     assert headers[observability.TASK_HEADER] == "req-abcdef0123"
+
+
+def test_the_access_line_names_the_signed_in_user(persona_client, json_lines):
+    user, client = persona_client("officer_rm")
+
+    client.get("/mig/")
+
+    assert _access(json_lines())["user_id"] == user.pk
