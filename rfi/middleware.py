@@ -1,6 +1,15 @@
-"""Danish first: the language comes from the switch (cookie), never from the browser."""
+"""Project middleware: Danish first, and a request id with one access line per request."""
 
 from __future__ import annotations
+
+import logging
+import time
+
+from django.utils.functional import SimpleLazyObject, empty
+
+from rfi import observability
+
+access_logger = logging.getLogger("rfi.access")
 
 
 class DanishFirstMiddleware:
@@ -16,3 +25,60 @@ class DanishFirstMiddleware:
     def __call__(self, request):
         request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
+
+
+class RequestIdMiddleware:
+    """Give each request an id (the proxy's X-Request-ID, or a new one) and log the request.
+
+    The id is on every log line of the request and of the tasks it sends
+    (rfi.observability) and comes back in the response's X-Request-ID header, so an
+    operator can find one request's lines from what the user's browser saw. One access
+    line per request records the method, path, status, duration and the client address
+    as forwarded by the proxy; health checks and scrapes are logged at DEBUG only.
+    """
+
+    QUIET_PATHS = ("/healthz", "/metrics")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = observability.incoming_request_id(request.META)
+        token = observability.request_id_var.set(request_id)
+        request.request_id = request_id
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            response[observability.REQUEST_ID_HEADER] = request_id
+            self._log(request, response.status_code, started)
+            return response
+        finally:
+            observability.request_id_var.reset(token)
+
+    def _log(self, request, status: int, started: float) -> None:
+        duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        quiet = request.path.startswith(self.QUIET_PATHS) and status < 400
+        access_logger.log(
+            logging.DEBUG if quiet else logging.INFO,
+            "%s %s %s %.1fms",
+            request.method,
+            request.get_full_path(),
+            status,
+            duration_ms,
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": status,
+                "duration_ms": duration_ms,
+                "client": observability.client_address(request.META),
+                "user_id": _user_id(request),
+            },
+        )
+
+
+def _user_id(request) -> int | None:
+    """The signed-in user's id, if the request looked the user up (never a query of its own)."""
+    user = getattr(request, "user", None)
+    if isinstance(user, SimpleLazyObject) and user._wrapped is empty:
+        return None
+    return getattr(user, "pk", None)

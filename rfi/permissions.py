@@ -106,6 +106,11 @@ def can_view_health(user: User) -> bool:
     return True
 
 
+def can_view_metrics(user: User) -> bool:
+    """/metrics: the operator. Prometheus itself sends METRICS_TOKEN instead (rfi.metrics)."""
+    return is_secretariat(user)
+
+
 # DRF adapters -------------------------------------------------------------------------
 
 

@@ -55,6 +55,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later middleware's log lines carry the request id, and the request
+    # metrics and the access line cover the whole stack.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "rfi.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -67,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # axes must be last: it turns a lockout into a response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -300,7 +305,8 @@ SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # Probes and Prometheus reach the web container directly, without the TLS proxy.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
@@ -335,13 +341,46 @@ ALERT_CONFIRM_MAX_AGE_HOURS = env.int("ALERT_CONFIRM_MAX_AGE_HOURS", default=72)
 # An unsubscribed address is kept this long (the subscriber may resubscribe), then purged.
 ALERT_UNSUBSCRIBED_RETENTION_DAYS = env.int("ALERT_UNSUBSCRIBED_RETENTION_DAYS", default=30)
 
-# Logging -------------------------------------------------------------------------------------
+# Logging and metrics ---------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/topics/logging/ and https://nhairs.github.io/python-json-logger/
+# One JSON object a line in production (DEBUG=0), a readable line in development; times in
+# UTC either way. Every line carries the request id (rfi.observability), also in the worker.
+LOG_FORMAT = env.str("LOG_FORMAT", default="console" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "rfi.observability.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s %(task)s %(task_id)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",  # UTC, ISO 8601
+        },
+        "console": {
+            "()": "rfi.observability.UTCConsoleFormatter",
+            "format": "%(asctime)s %(levelname)-7s [%(request_id)s] %(name)s: %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Django's own console handler would print its lines a second time, unformatted.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # runserver's request lines: rfi.access logs every request already.
+        "django.server": {"handlers": [], "level": "WARNING", "propagate": True},
+    },
 }
+# /metrics (Prometheus): the secretariat signed in, or "Authorization: Bearer <METRICS_TOKEN>".
+# Empty: no token is accepted. Gunicorn with several workers: set PROMETHEUS_MULTIPROC_DIR
+# (docs/operations.md).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # The collaboration's reference data (regions and partner bodies) for seed_reference.
 COLLABORATION_FILE = env.path(
@@ -355,3 +394,8 @@ COLLABORATION_FILE = env.path(
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # Enforced while the upload streams (FILE_UPLOAD_MAX_MEMORY_SIZE is not a limit).
 LEDGER_MAX_UPLOAD_BYTES = env.int("LEDGER_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
+# Superseded uploads' files (and error reports) are deleted this many days after they were
+# replaced; the batch record stays and says so. The current batch's file is always kept.
+LEDGER_SUPERSEDED_RETENTION_DAYS = env.int("LEDGER_SUPERSEDED_RETENTION_DAYS", default=90)
+# Where manage.py backup writes its timestamped folders (docs/operations.md).
+BACKUP_ROOT = env.path("BACKUP_ROOT", default=BASE_DIR / "backups")

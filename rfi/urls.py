@@ -34,6 +34,7 @@ router.register("kpi-snapshots", kpi_api.KpiSnapshotViewSet, basename="kpisnapsh
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", views.metrics_view, name="metrics"),
     path("mig/", views.me, name="me"),
     path("historik/", views.audit_log, name="audit_log"),
     path("kategorier/", views.categories, name="categories"),

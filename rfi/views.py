@@ -6,12 +6,12 @@ from itertools import islice
 from operator import attrgetter
 
 from django.core.paginator import Paginator
-from django.http import JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from rfi import permissions
+from rfi import metrics, permissions
 from rfi.health import health_report
 from rfi.models import Category, Membership, PartnerBody, Region
 from rfi.selectors import category_search, memberships_of
@@ -76,3 +76,18 @@ def categories(request):
 def healthz(request):
     healthy, report = health_report()
     return JsonResponse(report, status=200 if healthy else 503)
+
+
+@never_cache
+@require_GET
+def metrics_view(request):
+    """Prometheus metrics for the operator: the secretariat or the METRICS_TOKEN bearer.
+
+    Anyone else gets 404, as if there were no such page.
+    """
+    if not (
+        metrics.token_matches(request.headers.get("Authorization", ""))
+        or permissions.can_view_metrics(request.user)
+    ):
+        raise Http404
+    return HttpResponse(metrics.exposition(), content_type=metrics.CONTENT_TYPE)

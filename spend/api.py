@@ -493,6 +493,7 @@ class ImportBatchSerializer(serializers.ModelSerializer):
             "started_at",
             "finished_at",
             "attempts",
+            "file_purged_at",
         ]
         read_only_fields = fields
 

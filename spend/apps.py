@@ -10,4 +10,9 @@ class SpendConfig(AppConfig):
         # Register the tasks in every process, not only where the URLs are loaded: the
         # contracts code looks spend.rematch_region up by name (suppliers may not import
         # spend), also from management commands.
+        # The ledger imports' gauges on /metrics (rfi may not import spend).
+        from rfi import metrics
         from spend import tasks  # noqa: F401
+        from spend.metrics import import_metrics
+
+        metrics.register(import_metrics)

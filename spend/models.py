@@ -73,6 +73,15 @@ class ImportBatch(models.Model):
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    file_purged_at = models.DateTimeField(
+        _("file deleted"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the stored file was deleted under the retention rule "
+            "(LEDGER_SUPERSEDED_RETENTION_DAYS after it was replaced); the record stays."
+        ),
+    )
 
     class Meta:
         ordering = ["-uploaded_at"]

@@ -25,6 +25,10 @@ class Access(Enum):
     SIGNED_IN = "every signed-in user, with or without a role"
     MEMBERS = "holders of a role in an active region, and the secretariat"
     SECRETARIAT = "the secretariat (staff) only"
+    OPERATOR = (
+        "the secretariat, or Prometheus with the METRICS_TOKEN bearer token; everyone else, "
+        "anonymous included, gets 404"
+    )
     API = "REST API for every signed-in user"
     GUESTS = "the login form: signed-in users are sent home"
     POST_ONLY = "no GET: the route only takes POST"
@@ -281,6 +285,7 @@ ADMIN_NAMESPACE = "admin:*"
 ROUTES: dict[str, Route] = {
     "home": Route(Access.PUBLIC),
     "healthz": Route(Access.PUBLIC),
+    "metrics": Route(Access.OPERATOR),
     "me": Route(Access.SIGNED_IN),
     "audit_log": Route(Access.SECRETARIAT),
     "categories": Route(Access.SIGNED_IN),
@@ -489,6 +494,8 @@ def expected(access: Access, persona: str, url: str) -> Outcome:
         if anonymous:
             return _to_login(url)
         return _ok() if persona == "secretariat" else _forbidden()
+    if access is Access.OPERATOR:
+        return _ok() if persona == "secretariat" else Outcome(frozenset({404}))
     if access is Access.API:
         return Outcome(frozenset({401, 403})) if anonymous else _ok()
     if access is Access.GUESTS:
