@@ -356,16 +356,19 @@ def score_sheet_submit(
     sheet.other_body_comment = other_body_comment
     _with_actor(sheet, scorer)
     sheet.save()
-    sheet.scores.all().delete()
-    Score.objects.bulk_create(
-        Score(
-            sheet=sheet,
-            criterion=criterion,
-            value=int(scores[criterion.code][0]),
-            comment=scores[criterion.code][1] or "",
-        )
-        for criterion in criteria
-    )
+    # Scores change in place (each change kept in the history), never deleted and re-made.
+    existing = {score.criterion_id: score for score in sheet.scores.all()}
+    for criterion in criteria:
+        value, comment = int(scores[criterion.code][0]), scores[criterion.code][1] or ""
+        score = existing.pop(criterion.pk, None) or Score(sheet=sheet, criterion=criterion)
+        if score.pk and (score.value, score.comment) == (value, comment):
+            continue
+        score.value, score.comment = value, comment
+        _with_actor(score, scorer)
+        score.save()
+    for retired in existing.values():  # criteria no longer active
+        _with_actor(retired, scorer)
+        retired.delete()
     return sheet
 
 
