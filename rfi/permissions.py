@@ -204,8 +204,20 @@ def can_recommend_candidate(user: User, candidate=None) -> bool:
 
 
 def can_decide_candidate(user: User, candidate=None) -> bool:
-    """The regional procurement chiefs decide on recommended areas."""
+    """The decision page: the chiefs vote there, the secretariat records a meeting's decision."""
     return is_secretariat(user) or has_role(user, Role.CHIEF)
+
+
+def can_vote_candidate(user: User, region=None) -> bool:
+    """A region's procurement chief casts that region's vote (any region's, without one)."""
+    if region is None:
+        return has_role(user, Role.CHIEF)
+    return region.pk in regions_with_role(user, Role.CHIEF)
+
+
+def can_record_meeting_decision(user: User, candidate=None) -> bool:
+    """The secretariat records the chiefs' meeting decision on everyone's behalf."""
+    return is_secretariat(user)
 
 
 def can_record_savings(user: User, tender, region) -> bool:

@@ -165,6 +165,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=7, minute=0),
         "options": {"expires": 3600},
     },
+    # Daily at 07:05: chiefs who have not voted on a recommended area are mailed three days
+    # before the chiefs' meeting (CandidateArea.meeting_date).
+    "tenders-vote-reminders": {
+        "task": "tenders.send_vote_reminders",
+        "schedule": crontab(hour=7, minute=5),
+        "options": {"expires": 3600},
+    },
     # Daily at 06:30: suppliers' alert digests of new and changed public tenders (one mail
     # a day at most; SentChange rows stop a second mail for the same change), and the purge
     # of unconfirmed and unsubscribed addresses. A run still queued two hours later is

@@ -738,6 +738,8 @@ RULES = {
     permissions.can_score_candidate: {"ufo_member"},
     permissions.can_recommend_candidate: {"ufo_member", "secretariat"},
     permissions.can_decide_candidate: {"chief", "secretariat"},
+    permissions.can_vote_candidate: {"chief"},
+    permissions.can_record_meeting_decision: {"secretariat"},
     permissions.can_import_plan: {"secretariat"},
     permissions.can_manage_plan_settings: {"secretariat"},
     permissions.can_view_all_contracts: {"ufo_member", "secretariat"},
