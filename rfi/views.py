@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from rfi import home as home_tasks
 from rfi import metrics, permissions
 from rfi.health import health_report
 from rfi.models import Category, Membership, PartnerBody, Region
@@ -20,9 +21,11 @@ AUDITED_MODELS = (Region, PartnerBody, Membership)
 
 
 def home(request):
+    """Each of the user's roles with its tasks (rfi/home.py); the regions for everyone."""
     context = {
         "regions": Region.objects.filter(active=True),
         "can_view_internal": permissions.can_view_internal_pages(request.user),
+        "sections": home_tasks.sections_for(request.user),
     }
     return render(request, "rfi/home.html", context)
 
