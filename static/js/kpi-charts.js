@@ -30,10 +30,8 @@
   function compactMoney(words) {
     var lang = words.lang || document.documentElement.lang || "da";
     var whole = new Intl.NumberFormat(lang, { maximumFractionDigits: 0 });
-    var tenths = new Intl.NumberFormat(lang, {
-      minimumFractionDigits: 1,
-      maximumFractionDigits: 1,
-    });
+    // Axis ticks are round numbers: "800 mio. kr.", "1,2 mia. kr." (no ",0").
+    var tenths = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
     return function (value) {
       var size = Math.abs(value);
       // The scale is chosen after rounding, so 999.96 million reads "1,0 mia. kr."
