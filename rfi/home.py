@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from kpi import selectors as kpi_selectors
@@ -81,8 +82,6 @@ class Section:
 
 
 def _date(day: dt.date | None) -> str:
-    from django.utils.formats import date_format
-
     return date_format(day, "SHORT_DATE_FORMAT") if day else ""
 
 

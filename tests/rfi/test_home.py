@@ -175,6 +175,18 @@ def test_an_officer_with_nothing_to_do_is_told_so(officer_rm):
     assert "Ingen beslutninger venter." in text(officer)
 
 
+def test_the_home_page_reads_in_english_after_the_switch(plan, officer_rm):
+    from django.conf import settings
+
+    client = client_for(officer_rm)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    pending = task_list(section(client.get(reverse("home")), "officer"), "pending")
+
+    assert "Participation decisions waiting" in text(pending)
+    assert "Overdue" in text(pending) and "No decision deadline" in text(pending)
+
+
 def test_a_user_with_two_roles_in_two_regions_sees_each_section(plan, officer_rm, regions):
     MembershipFactory(user=officer_rm, region=regions["RSD"], role=Membership.Role.OFFICER)
     MembershipFactory(user=officer_rm, region=regions["RM"], role=Membership.Role.CHIEF)
