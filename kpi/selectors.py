@@ -135,9 +135,9 @@ def region_comparison(*, key: str, year: int) -> list[KpiSnapshot]:
 
 
 def years_available() -> list[int]:
-    """The years that have current yearly snapshots, newest first."""
+    """The years that have figures (a current yearly snapshot that is available), newest first."""
     starts = (
-        KpiSnapshot.objects.filter(is_current=True, period_kind=definitions.YEAR)
+        KpiSnapshot.objects.filter(is_current=True, period_kind=definitions.YEAR, available=True)
         .values_list("period_start", flat=True)
         .distinct()
     )
