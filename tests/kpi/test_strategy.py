@@ -352,3 +352,35 @@ def test_a_chief_reads_the_strategies_but_may_not_create_one(world, chief):
     assert "Strategi 2015–2020" in text and "Strategi 2021–2027" in text
     assert "New strategy from a copy" not in text
     assert client_for(chief).get(reverse("kpi:strategy_create")).status_code == 403
+
+
+# The demo ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=False)
+def test_seed_demo_adds_a_marked_successor_so_the_demo_dashboards_show_verdicts():
+    call_command(
+        "seed_demo", "--ledger-rows", "300", "--password", "x-demo-1", stdout=io.StringIO()
+    )
+
+    today = timezone.localdate()
+    reference = Strategy.objects.get(code="RFI-2020")
+    demo = Strategy.objects.get(code=services.DEMO_STRATEGY_CODE)
+    assert demo.name.startswith("Demo: strategi 2021–")
+    assert demo.copied_from == reference
+    # The demo ledger covers the last two full years and this year: the first is the baseline.
+    assert (demo.start_year, demo.baseline_year) == (2021, today.year - 2)
+    assert demo.covers(today.year) and demo.covers(today.year - 1)
+    assert demo.targets.count() == reference.targets.count()
+    reduction = KpiSnapshot.objects.get(
+        is_current=True,
+        key="spot_purchase_reduction",
+        region__code="RM",
+        period_label=str(today.year - 1),
+    )
+    assert reduction.available, reduction.reason
+    cards = selectors.cards_for(year=today.year - 1, region=Region.objects.get(code="RM"))
+    verdicts = [c.on_track for c in cards if c.target is not None and c.available]
+    assert verdicts and all(v in (True, False) for v in verdicts)
+    # seed_reference alone has only 2015–2020.
+    assert reference.covers(2020) and not reference.covers(2021)
