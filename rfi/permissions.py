@@ -340,3 +340,27 @@ def can_view_region_kpis(user: User, region) -> bool:
     if can_view_collaboration_kpis(user):
         return True
     return can_view_region_spend(user, region)
+
+
+# Strategies and their action plans (kpi) -------------------------------------------------
+
+
+def can_view_strategies(user: User) -> bool:
+    """The strategies with their periods and targets: whoever sees the collaboration's KPIs."""
+    return can_view_collaboration_kpis(user)
+
+
+def can_manage_strategies(user: User) -> bool:
+    """The secretariat enters a new strategy (from a copy of the previous one)."""
+    return is_secretariat(user)
+
+
+def can_follow_action_plan(user: User) -> bool:
+    """The strategy's action plan page: the procurement chiefs (and, as with the
+    collaboration dashboard, the UFO group) and the secretariat."""
+    return can_view_collaboration_kpis(user)
+
+
+def can_update_activity(user: User, activity=None) -> bool:
+    """The secretariat keeps the action plan's activities up to date (status and note)."""
+    return is_secretariat(user)
