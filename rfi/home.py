@@ -353,24 +353,31 @@ def kpis_off_target(region: Region) -> tuple[TaskList, int | None]:
 
 
 def chief_section(region: Region) -> Section:
-    waiting = CandidateArea.objects.filter(status=CandidateArea.Status.RECOMMENDED).order_by(
-        "recommended_at", "title"
+    # Recommended areas this region's chief has not voted on yet (the chiefs decide together).
+    waiting = (
+        CandidateArea.objects.filter(status=CandidateArea.Status.RECOMMENDED)
+        .exclude(votes__region=region)
+        .order_by("meeting_date", "recommended_at", "title")
     )
     decisions = TaskList(
         key="decisions",
-        title=_("Decisions waiting for the chiefs"),
+        title=_("Decisions waiting for my vote"),
         items=[
             Task(
                 label=f"{candidate.title} ({candidate.plan_year})",
                 url=reverse("tenders:candidate_decide", args=[candidate.pk]),
-                detail=_("Recommended %(date)s")
-                % {"date": _date(timezone.localtime(candidate.recommended_at).date())}
-                if candidate.recommended_at
-                else _("Recommended by the UFO group"),
+                detail=(
+                    _("Chiefs' meeting %(date)s") % {"date": _date(candidate.meeting_date)}
+                    if candidate.meeting_date
+                    else _("Recommended %(date)s")
+                    % {"date": _date(timezone.localtime(candidate.recommended_at).date())}
+                    if candidate.recommended_at
+                    else _("Recommended by the UFO group")
+                ),
             )
             for candidate in waiting[:LIMIT]
         ],
-        empty_text=_("No recommendations waiting for a decision."),
+        empty_text=_("No recommendations waiting for your vote."),
     )
     kpis, year = kpis_off_target(region)
     query = {"region": region.code, **({"year": year} if year else {})}

@@ -250,6 +250,11 @@ def test_a_chief_sees_recommendations_and_the_kpis_furthest_off_target(chief, ca
     decisions = task_list(chief_html, "decisions")
     assert "Infusionspumper" in text(decisions)
     assert links(decisions) == [reverse("tenders:candidate_decide", args=[recommended.pk])]
+    # once RM's chief has voted, the area leaves RM's list (the other regions still vote)
+    services.candidate_vote(candidate=recommended, actor=chief, decision="approve")
+    after = task_list(section(client.get(reverse("home")), "chief"), "decisions")
+    assert "Infusionspumper" not in text(after)
+    assert "Ingen indstillinger venter på din stemme." in text(after)
     kpis = task_list(chief_html, "kpis")
     # spot purchases 120 against ≤ 100 (20 % off) before services coverage 70 % against 75 %
     assert re.findall(r"#card-region-(\w+)", pending := "".join(links(kpis))) == [
