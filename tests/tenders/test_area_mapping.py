@@ -143,3 +143,23 @@ def test_approving_a_candidate_uses_the_same_suggestion(seeded_mapping, regions,
 
     candidate.refresh_from_db()
     assert candidate.tender.area == GOODS  # CPV division 33, but disposable consumables
+
+
+def test_the_secretariat_keeps_the_mapping_in_the_admin(seeded_mapping, secretariat, officer_rm):
+    client = client_for(secretariat)
+
+    listing = client.get(reverse("admin:tenders_areamapping_changelist"))
+    added = client.post(
+        reverse("admin:tenders_areamapping_add"),
+        {"prefix": "33696500", "area": MEDICO, "note": "Laboratoriereagenser er medico hos os"},
+    )
+    officer = client_for(officer_rm).post(
+        reverse("admin:tenders_areamapping_add"), {"prefix": "45", "area": MEDICO}
+    )
+
+    assert listing.status_code == 200
+    assert "33141" in listing.content.decode()
+    assert added.status_code == 302
+    assert services.area_for_code("33696500") == MEDICO  # 336965 beats the seeded 33696
+    assert officer.status_code == 302 and "login" in officer["Location"]
+    assert not AreaMapping.objects.filter(prefix="45").exists()

@@ -311,3 +311,19 @@ def test_the_page_offers_the_report_on_a_past_day(history, secretariat, today):
     assert future.status_code == 200
     assert "Vælg i dag eller en dag i fortiden." in future.content.decode()
     assert f'data-testid="as-of">{today:%d-%m-%Y} (i dag)<' in future.content.decode()
+
+
+def test_the_excel_download_follows_the_pages_date(history, secretariat, today):
+    from openpyxl import load_workbook
+
+    client = client_for(secretariat)
+    page = client.get(reverse("tenders:status_report"), {"as_of": history.isoformat()})
+    link = f"{reverse('tenders:status_report_export')}?as_of={history.isoformat()}"
+
+    response = client.get(link)
+
+    assert f'href="{link}"' in page.content.decode()
+    sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert [r[2] for r in rows[1:5]] == [1, 0, 1, 0]  # P planned, Z in contract (goods)
+    assert rows[5][3] == 13 * MIO
