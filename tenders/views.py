@@ -136,16 +136,9 @@ def _category_label(request):
         error = None
     except ValidationError as exc:
         category, error = None, " ".join(exc.messages)
-    context = {
-        "category": category,
-        "category_error": error,
-        "suggested_area": _area_label(services.area_of(category)) if category else "",
-    }
-    return render(request, "tenders/_category_label.html", context)
-
-
-def _area_label(area: str) -> str:
-    return dict(TenderCase.Area.choices).get(area, area)
+    return render(
+        request, "tenders/_category_label.html", {"category": category, "category_error": error}
+    )
 
 
 @permissions.require(permissions.can_create_tender)

@@ -124,7 +124,11 @@ def test_the_case_form_fills_an_empty_area_from_the_cpv_code(seeded_mapping, reg
     assert response.status_code == 302
     assert medico.status_code == 302
     assert TenderCase.objects.get(title="Kanyler og sprøjter").area == GOODS
-    assert TenderCase.objects.get(title="Kanyler, medico").area == MEDICO
+    medico_case = TenderCase.objects.get(title="Kanyler, medico")
+    assert medico_case.area == MEDICO
+    # editing, the officer sees the suggestion beside the area they chose
+    edit = client.get(reverse("tenders:edit", kwargs={"reference": medico_case.reference}))
+    assert "Foreslået område: Varer og tjenesteydelser" in edit.content.decode()
 
 
 def test_approving_a_candidate_uses_the_same_suggestion(seeded_mapping, regions, ufo_member, chief):
