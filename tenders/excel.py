@@ -282,10 +282,10 @@ def plan_export(queryset) -> bytes:
     return _workbook_bytes(wb)
 
 
-def status_report_export() -> bytes:
+def status_report_export(*, as_of=None) -> bytes:
     """The status report (selectors.status_report) on one sheet, the whole plan on a second."""
     language = _language()
-    report = selectors.status_report()
+    report = selectors.status_report(as_of=as_of)
     wb = Workbook()
     ws = wb.active
     ws.title = _("Status report")[:31]

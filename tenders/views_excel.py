@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from rfi import permissions
 from tenders import excel, selectors
+from tenders.views import StatusAsOfForm
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -34,7 +35,10 @@ def plan_export(request):
 @require_GET
 @permissions.require(permissions.can_view_internal_pages)
 def status_report_export(request):
-    return _xlsx_response(excel.status_report_export(), "fup-statusrapport")
+    # the page's date (?as_of=YYYY-MM-DD); the plan sheet is today's plan either way
+    form = StatusAsOfForm(request.GET or None)
+    as_of = form.cleaned_data["as_of"] if form.is_bound and form.is_valid() else None
+    return _xlsx_response(excel.status_report_export(as_of=as_of), "fup-statusrapport")
 
 
 class ImportForm(forms.Form):
