@@ -24,9 +24,9 @@ from django.utils.translation import gettext as _
 
 from rfi import permissions
 from rfi.models import Category, Region
+from rfi.spreadsheet.cells import CellError, parse_date
 from suppliers import services
 from suppliers.models import Contract, Supplier
-from tenders.excel import CellError, parse_date
 from tenders.models import TenderCase
 
 MAX_ROWS = 50_000
