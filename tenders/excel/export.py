@@ -17,10 +17,10 @@ from tenders.excel.layout import (
     TENDER_COLUMNS,
     WORDS,
     Column,
-    _header,
-    _language,
-    _word,
+    active_language,
+    header_text,
     plan_sheet_title,
+    word_for,
 )
 from tenders.models import Participation, TenderCase
 
@@ -40,7 +40,7 @@ def _put(ws, row: int, col: int, value, kind: str, language: str) -> None:
         cell.value = value
         cell.number_format = MONEY_FORMAT
     elif kind in WORDS:
-        write.text_cell(cell, _word(kind, value, language))
+        write.text_cell(cell, word_for(kind, value, language))
     else:
         write.text_cell(cell, str(value))
 
@@ -76,7 +76,7 @@ def _write_plan(ws, tenders, language: str) -> int:
     columns = _plan_columns(regions)
     write.header_row(
         ws,
-        [_header(c, language, r.code if r else None) for c, r in columns],
+        [header_text(c, language, r.code if r else None) for c, r in columns],
         [c.width for c, _r in columns],
     )
     grid = selectors.participation_grid(tenders)
@@ -96,7 +96,7 @@ def _write_plan(ws, tenders, language: str) -> int:
 
 def plan_export(queryset) -> bytes:
     """The given tender cases as an .xlsx workbook, headers in the active language."""
-    language = _language()
+    language = active_language()
     wb = write.new_workbook()
     ws = wb.active
     ws.title = plan_sheet_title(language)
@@ -106,7 +106,7 @@ def plan_export(queryset) -> bytes:
 
 def status_report_export() -> bytes:
     """The status report (selectors.status_report) on one sheet, the whole plan on a second."""
-    language = _language()
+    language = active_language()
     report = selectors.status_report()
     wb = write.new_workbook()
     ws = wb.active
@@ -125,7 +125,7 @@ def status_report_export() -> bytes:
         for area in TenderCase.Area.values:
             cell = report["cells"][f"{phase}.{area}"]
             write.text_cell(ws.cell(row=row, column=1), str(phase_label))
-            write.text_cell(ws.cell(row=row, column=2), _word("area", area, language))
+            write.text_cell(ws.cell(row=row, column=2), word_for("area", area, language))
             ws.cell(row=row, column=3, value=cell["tenders"])
             money = ws.cell(row=row, column=4, value=cell["annual_value"])
             money.number_format = MONEY_FORMAT

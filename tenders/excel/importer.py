@@ -27,10 +27,10 @@ from tenders.excel.layout import (
     PARTICIPATION_COLUMNS,
     TENDER_COLUMNS,
     WORDS,
-    _header,
-    _normal,
-    _vocabulary,
-    _word,
+    header_text,
+    normalise,
+    vocabulary_of,
+    word_for,
 )
 from tenders.models import OptOutReason, Participation, PlanSettings, TenderCase
 
@@ -61,10 +61,10 @@ CSV_SUFFIXES = (".csv", ".txt")
 def _plan_sheet(sheets: list[list[list]]) -> list[list]:
     # The plan's sheet is the one with a title column.
     title = next(c for c in TENDER_COLUMNS if c.key == "title")
-    headers = {_normal(title.da), _normal(title.en)}
+    headers = {normalise(title.da), normalise(title.en)}
     for rows in sheets:
         # The status report export carries the plan on its second sheet.
-        if rows and any(_normal(v) in headers for v in rows[0] if isinstance(v, str)):
+        if rows and any(normalise(v) in headers for v in rows[0] if isinstance(v, str)):
             return rows
     return sheets[0] if sheets else []
 
@@ -143,13 +143,13 @@ class Lookups:
         for partner in list(self.partners.values()):
             for name in (partner.name_da, partner.name_en):
                 if name:
-                    self.partners.setdefault(_normal(name).upper(), partner)
+                    self.partners.setdefault(normalise(name).upper(), partner)
         self.reasons: dict[str, OptOutReason] = {}
         for reason in OptOutReason.objects.all():
             for spelling in (reason.code, reason.label_da, reason.label_en):
                 if spelling:
-                    self.reasons.setdefault(_normal(spelling), reason)
-        self.vocabularies = {kind: _vocabulary(kind) for kind in WORDS}
+                    self.reasons.setdefault(normalise(spelling), reason)
+        self.vocabularies = {kind: vocabulary_of(kind) for kind in WORDS}
         self.min_justification = PlanSettings.current().min_justification_length
         self.categories: dict[str, Category | None] = {}
 
@@ -182,13 +182,13 @@ class Lookups:
 
     def partner(self, raw) -> PartnerBody:
         text = _text(raw)
-        partner = self.partners.get(text.upper()) or self.partners.get(_normal(text).upper())
+        partner = self.partners.get(text.upper()) or self.partners.get(normalise(text).upper())
         if partner is None:
             raise CellError(_("Unknown partner body."))
         return partner
 
     def reason(self, raw) -> OptOutReason:
-        reason = self.reasons.get(_normal(_text(raw)))
+        reason = self.reasons.get(normalise(_text(raw)))
         if reason is None:
             raise CellError(_("Unknown opt-out reason."))
         return reason
@@ -196,7 +196,7 @@ class Lookups:
     def word(self, kind: str, raw):
         if isinstance(raw, bool) and kind == "bool":
             return raw
-        value = self.vocabularies[kind].get(_normal(_text(raw)))
+        value = self.vocabularies[kind].get(normalise(_text(raw)))
         if value is None:
             choices = ", ".join(spellings[0] for spellings in WORDS[kind].values())
             raise CellError(_("Unknown value; use one of: %(choices)s.") % {"choices": choices})
@@ -218,7 +218,7 @@ class Layout:
             return self.headers[index]
         columns = PARTICIPATION_COLUMNS if region_code else TENDER_COLUMNS
         column = next(c for c in columns if c.key == key)
-        return _header(column, "en" if self.english else "da", region_code)
+        return header_text(column, "en" if self.english else "da", region_code)
 
 
 REQUIRED = ("title", "category", "area", "kind")
@@ -231,12 +231,12 @@ def read_layout(header_row: list, lookups: Lookups, errors: list[RowError]) -> L
     prefixes: dict[str, tuple[str, bool | None]] = {}
     for columns, target in ((TENDER_COLUMNS, tender_headers), (PARTICIPATION_COLUMNS, prefixes)):
         for column in columns:
-            same = _normal(column.da) == _normal(column.en)
-            target[_normal(column.da)] = (column.key, None if same else False)
-            target[_normal(column.en)] = (column.key, None if same else True)
+            same = normalise(column.da) == normalise(column.en)
+            target[normalise(column.da)] = (column.key, None if same else False)
+            target[normalise(column.en)] = (column.key, None if same else True)
     english_votes = 0
     for index, header in enumerate(layout.headers):
-        normal = _normal(header)
+        normal = normalise(header)
         if not normal:
             continue
         if normal in tender_headers:
@@ -407,7 +407,7 @@ def _shown(value) -> str:
     if isinstance(value, Category):
         return value.full_code
     if isinstance(value, bool):
-        return _word("bool", value, "da")
+        return word_for("bool", value, "da")
     return str(value)
 
 

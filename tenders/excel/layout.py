@@ -115,33 +115,33 @@ SYNONYMS: dict[str, dict[str, Iterable[str]]] = {
 }
 
 
-def _language() -> str:
+def active_language() -> str:
     return "en" if (get_language() or "da").startswith("en") else "da"
 
 
-def _header(column: Column, language: str, region_code: str | None = None) -> str:
+def header_text(column: Column, language: str, region_code: str | None = None) -> str:
     text = column.en if language == "en" else column.da
     return f"{text} {region_code}" if region_code else text
 
 
-def _word(kind: str, value, language: str) -> str:
+def word_for(kind: str, value, language: str) -> str:
     da, en = WORDS[kind][value]
     return en if language == "en" else da
 
 
-def _normal(text: str) -> str:
+def normalise(text: str) -> str:
     return " ".join(str(text).split()).casefold()
 
 
-def _vocabulary(kind: str) -> dict[str, object]:
+def vocabulary_of(kind: str) -> dict[str, object]:
     """Every accepted spelling (both languages, the stored code, synonyms) → value."""
     vocabulary: dict[str, object] = {}
     for value, spellings in WORDS[kind].items():
         for spelling in (*spellings, *SYNONYMS.get(kind, {}).get(value, ())):
-            vocabulary[_normal(spelling)] = value
+            vocabulary[normalise(spelling)] = value
         if isinstance(value, str):
-            vocabulary[_normal(value)] = value
-            vocabulary[_normal(value.replace("_", " "))] = value
+            vocabulary[normalise(value)] = value
+            vocabulary[normalise(value.replace("_", " "))] = value
     return vocabulary
 
 
