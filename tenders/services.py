@@ -268,6 +268,38 @@ def participation_decide(
     return participation
 
 
+@transaction.atomic
+def participation_add(*, tender: TenderCase, region: Region, actor) -> Participation:
+    """The region's participation in the case, created pending if it has none yet (a
+    region activated after the case was logged)."""
+    participation = Participation.objects.filter(tender=tender, region=region).first()
+    if participation is not None:
+        return participation
+    participation = Participation(tender=tender, region=region)
+    if not (
+        permissions.can_edit_tender(actor, tender)
+        or permissions.can_set_participation(actor, participation)
+    ):
+        raise PermissionDenied(_("You may set only your own region's participation."))
+    _with_actor(participation, actor)
+    participation.save()
+    return participation
+
+
+def participation_estimate(
+    *, participation: Participation, actor, estimated_annual_value: Decimal | None
+) -> Participation:
+    """Change only the region's estimated annual value (also while it has not decided)."""
+    if not permissions.can_set_participation(actor, participation):
+        raise PermissionDenied(_("You may set only your own region's participation."))
+    if estimated_annual_value is not None and estimated_annual_value < 0:
+        raise ValidationError({"estimated_annual_value": _("The amount cannot be negative.")})
+    participation.estimated_annual_value = estimated_annual_value
+    _with_actor(participation, actor)
+    participation.save()
+    return participation
+
+
 def participation_proposal(
     *, participation: Participation, reason: OptOutReason | None, existing_contract_end
 ) -> Proposal | None:

@@ -1,6 +1,4 @@
-import csv
 import datetime as dt
-import io
 import json
 from decimal import Decimal
 
@@ -8,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from rfi.spreadsheet import write
 from tenders import selectors
 from tenders.models import TenderCase
 
@@ -89,8 +88,5 @@ class Command(BaseCommand):
         if options["format"] == "json":
             self.stdout.write(json.dumps(data, indent=2, ensure_ascii=False))
             return
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["key", "value"])
-        writer.writerows((key, "" if value is None else value) for key, value in flatten(data))
-        self.stdout.write(buffer.getvalue(), ending="")
+        rows = [("key", "value"), *flatten(data)]
+        self.stdout.write(write.csv_text(rows, lineterminator="\n"), ending="")
