@@ -131,7 +131,9 @@ def test_the_case_form_fills_an_empty_area_from_the_cpv_code(seeded_mapping, reg
     assert "Foreslået område: Varer og tjenesteydelser" in edit.content.decode()
 
 
-def test_approving_a_candidate_uses_the_same_suggestion(seeded_mapping, regions, ufo_member, chief):
+def test_approving_a_candidate_uses_the_same_suggestion(
+    seeded_mapping, regions, ufo_member, secretariat
+):
     candidate = services.candidate_create(
         actor=ufo_member,
         title="Insulinpenne og pennekanyler",
@@ -141,8 +143,13 @@ def test_approving_a_candidate_uses_the_same_suggestion(seeded_mapping, regions,
     CandidateArea.objects.filter(pk=candidate.pk).update(status=CandidateArea.Status.RECOMMENDED)
     candidate.refresh_from_db()
 
-    services.candidate_decide(
-        candidate=candidate, actor=chief, decision="approve", lead_region=regions["RSD"]
+    services.candidate_decide(  # the chiefs' meeting decision, recorded by the secretariat
+        candidate=candidate,
+        actor=secretariat,
+        decision="approve",
+        lead_region=regions["RSD"],
+        meeting_date=dt.date(2026, 11, 20),
+        minutes_reference="IC 20-11-2026 pkt. 2",
     )
 
     candidate.refresh_from_db()
