@@ -8,7 +8,9 @@ PROMETHEUS_MULTIPROC_DIR (docs/operations.md). GUNICORN_CMD_ARGS overrides this 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
+import sys
 
 bind = "0.0.0.0:8000"
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
@@ -61,3 +63,25 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def worker_exit(server, worker):
+    """A booted worker that exits normally skips the interpreter's teardown.
+
+    Its requests are done; tearing down ~1,800 modules took 3-7 s a worker on a busy
+    2-core machine and held up a stop (SIGTERM) or a restart for that long.
+    """
+    exiting = sys.exc_info()[1]
+    if not isinstance(exiting, SystemExit) or not getattr(worker, "booted", False):
+        return
+    code = exiting.code if isinstance(exiting.code, int) else (0 if exiting.code is None else 1)
+    try:
+        from django.db import connections
+
+        connections.close_all()
+    except Exception:  # noqa: BLE001 – the process ends either way
+        pass
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
