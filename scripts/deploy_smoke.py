@@ -284,18 +284,19 @@ class Container:
         return "\n".join("      | " + line[:300] for line in text[-lines:])
 
     def group_alive(self) -> bool:
+        """Whether a process of the container's session is still running (zombies are gone)."""
         if self.process is None:
             return False
-        try:
-            os.killpg(self.process.pid, 0)
-        except ProcessLookupError:
-            return False
-        # zombies of the group count as gone
-        result = subprocess.run(
-            ["ps", "-o", "stat=", "--sid", str(self.process.pid)], capture_output=True, text=True
-        )
-        states = [s for s in result.stdout.split() if s]
-        return any(not s.startswith("Z") for s in states)
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                text = stat.read_text()
+            except OSError:
+                continue
+            # pid (comm) state ppid pgrp session ...; comm may hold spaces and parentheses
+            fields = text[text.rindex(")") + 2 :].split()
+            if int(fields[3]) == self.process.pid and fields[0] != "Z":
+                return True
+        return False
 
     def kill(self) -> None:
         if self.process is None:
