@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q, QuerySet
+from django.utils import timezone
+from knox.models import AuthToken
 
 from rfi.models import Category, Membership
 
@@ -38,3 +40,8 @@ class CategoryFilter(django_filters.FilterSet):
 
 def memberships_of(*, user) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("region").order_by("region__code")
+
+
+def api_tokens_of(*, user):
+    """The user's API tokens that still work, newest first (the secret itself is never kept)."""
+    return AuthToken.objects.filter(user=user, expiry__gt=timezone.now()).order_by("-created")

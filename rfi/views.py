@@ -5,16 +5,19 @@ from __future__ import annotations
 from itertools import islice
 from operator import attrgetter
 
+from django.conf import settings
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from rfi import metrics, permissions
+from rfi import metrics, permissions, services
 from rfi.health import health_report
 from rfi.models import Category, Membership, PartnerBody, Region
-from rfi.selectors import category_search, memberships_of
+from rfi.selectors import api_tokens_of, category_search, memberships_of
 
 AUDITED_MODELS = (Region, PartnerBody, Membership)
 
@@ -32,8 +35,25 @@ def me(request):
     context = {
         "memberships": memberships_of(user=request.user),
         "is_secretariat": permissions.is_secretariat(request.user),
+        "api_tokens": api_tokens_of(user=request.user),
+        "ttl_days": settings.API_TOKEN_TTL_DAYS,
     }
     return render(request, "rfi/me.html", context)
+
+
+@require_POST
+@permissions.require(permissions.can_view_own_profile)
+def api_token_revoke(request, token_key: str):
+    """The user revokes one of their own API tokens ("all" revokes every one)."""
+    if token_key == "all":
+        count = services.api_tokens_revoke_all(user=request.user)
+    else:
+        count = int(services.api_token_revoke(actor=request.user, token_key=token_key))
+    messages.success(
+        request,
+        ngettext("%(n)d API token revoked.", "%(n)d API tokens revoked.", count) % {"n": count},
+    )
+    return redirect("me")
 
 
 @permissions.require(permissions.can_view_audit_log)
