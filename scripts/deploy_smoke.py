@@ -510,7 +510,13 @@ def http(port: int, path: str, *, method="GET", body=None, headers=None, timeout
         f"http://127.0.0.1:{port}{path}",
         data=body,
         method=method,
-        headers={"Host": HOST, "X-Forwarded-Proto": "https", **(headers or {})},
+        # what the TLS proxy adds (deploy/Caddyfile)
+        headers={
+            "Host": HOST,
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-For": "203.0.113.7",
+            **(headers or {}),
+        },
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
@@ -563,14 +569,16 @@ LEDGER_CSV = (
     "Kaffe og te;Indkøbssystem;15860000-4\r\n"
 ).encode("utf-8-sig")
 
-TOKEN_SCRIPT = """
+USER_SCRIPT = """
+import sys
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
 from rfi.models import Membership, Region
 user, _ = get_user_model().objects.get_or_create(username="smoke-erp")
+user.set_password(sys.argv[-1])
+user.save()
 Membership.objects.get_or_create(user=user, region=Region.objects.get(code="RM"),
                                  role=Membership.Role.OFFICER)
-print("TOKEN=" + Token.objects.get_or_create(user=user)[0].key)
+print("USER=ok")
 """
 
 SETTINGS_SCRIPT = """
@@ -729,14 +737,32 @@ def check_settings(stack: Stack, checks: Checks) -> None:
 
 
 def check_upload(web: Container, worker: Container, checks: Checks) -> None:
-    result = exec_in(web, ["python", "manage.py", "shell", "-c", TOKEN_SCRIPT])
-    token = re.search(r"^TOKEN=(\w+)$", result.stdout, re.M)
+    # an officer of RM, as the secretariat would create one (docker compose exec web ...),
+    # then the ERP's own steps: a token for its username and password, the upload
+    password = secrets.token_urlsafe(16)
+    result = exec_in(
+        web,
+        ["python", "manage.py", "shell", "-c", USER_SCRIPT.replace("sys.argv[-1]", repr(password))],
+    )
+    status, answer = (0, result.stderr[-500:].encode())
+    if "USER=ok" in result.stdout:
+        form = urllib.parse.urlencode({"username": "smoke-erp", "password": password}).encode()
+        status, answer = http(
+            web.port,
+            "/api/token/",
+            method="POST",
+            body=form,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+    token = json.loads(answer).get("token") if status == 200 else None
     if not checks.report(
-        "an API token for an officer of RM", bool(token), "" if token else result.stderr[-500:]
+        "an API token for an officer of RM (POST /api/token/)",
+        bool(token),
+        "" if token else f"{status} {answer[:300]!r}",
     ):
         return
     body, content_type = multipart({"region": "RM"}, {"file": ("hovedbog.csv", LEDGER_CSV)})
-    auth = {"Authorization": f"Token {token.group(1)}"}
+    auth = {"Authorization": f"Token {token}"}
     status, answer = http(
         web.port,
         "/api/v1/ledger-batches/",

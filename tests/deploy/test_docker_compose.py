@@ -98,6 +98,7 @@ def test_only_the_proxy_publishes_ports_and_only_it_may_set_forwarded_headers():
     assert published == {"proxy"}
     proxy_address = SERVICES["proxy"]["networks"]["default"]["ipv4_address"]
     assert SERVICES["web"]["environment"]["FORWARDED_ALLOW_IPS"] == proxy_address
+    assert SERVICES["web"]["environment"]["NUM_PROXIES"] == "1"  # the client: its XFF entry
     caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
     assert "reverse_proxy web:8000" in caddyfile
     assert re.search(r"^\s*request_buffers \d+MB", caddyfile, re.M)  # slow uploads buffered
