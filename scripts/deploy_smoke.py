@@ -429,14 +429,16 @@ class Stack:
         # Paths inside the container: the volumes (shared), then its own root.
         prefixes = sorted(mounts.items(), key=lambda item: -len(item[0]))
 
+        # Absolute container paths in values and arguments: those under the mounts, the
+        # WORKDIR and /tmp (paths inside URLs are left alone: no "/", ":" or "." before them).
+        roots = {p.strip("/").split("/")[0] for p in [*mounts, self.image.workdir, "/tmp"]}
+        roots.discard("")
+        paths = re.compile(
+            r"(?<![\w.:/])/(?:" + "|".join(map(re.escape, sorted(roots))) + r")(?:/[\w.\-]+)*"
+        )
+
         def rewrite(value: str) -> str:
-            for target, folder_on_host in prefixes:
-                if value == target or value.startswith(target + "/"):
-                    return str(folder_on_host) + value[len(target) :]
-            for token in re.findall(r"(?<![\w.:/])/(?:data|tmp|app|var)(?:/[\w.\-]+)*", value):
-                mapped = rewrite_path(token)
-                value = value.replace(token, mapped)
-            return value
+            return paths.sub(lambda match: rewrite_path(match.group(0)), value)
 
         def rewrite_path(path: str) -> str:
             for target, folder_on_host in prefixes:
