@@ -20,7 +20,10 @@ class IsMember(BasePermission):
 
 class KpiSnapshotSerializer(serializers.ModelSerializer):
     region = serializers.SlugRelatedField(
-        slug_field="code", read_only=True, help_text="Region code; null for the collaboration."
+        slug_field="code",
+        read_only=True,
+        allow_null=True,
+        help_text="Region code; null for the collaboration.",
     )
     period = serializers.CharField(source="period_label", help_text="2025, 2025-Q1 or 2025-03.")
     value = serializers.DecimalField(

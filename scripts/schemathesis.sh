@@ -10,11 +10,18 @@ port=${SCHEMATHESIS_PORT:-$($PY -c 'import socket; s=socket.socket(); s.bind(("1
 # Uploaded ledger files go to the throwaway folder too, not the project's media/.
 export DATABASE_URL="sqlite:///$work/api.sqlite3" API_THROTTLE_USER=100000/minute MEDIA_ROOT="$work/media"
 $PY manage.py migrate --no-input -v0
-$PY manage.py seed_reference >/dev/null
+# The demo plan, contracts and UFO candidates (no ledger lines: fast), so operations find
+# objects to work on instead of answering 404, and a fuzz user who holds every role in RM
+# (and is staff), so the time goes to success paths rather than 403s.
+$PY manage.py seed_demo --no-ledger >/dev/null
 token=$($PY manage.py shell -c "
 from django.contrib.auth.models import User
+from rfi.models import Membership, Region
 from rfi.services import api_token_issue
 user, _ = User.objects.get_or_create(username='api-fuzz', defaults={'is_staff': True})
+rm = Region.objects.get(code='RM')
+for role in (Membership.Role.OFFICER, Membership.Role.UFO, Membership.Role.CHIEF):
+    Membership.objects.get_or_create(user=user, region=rm, role=role)
 print(api_token_issue(user=user)[0])" 2>/dev/null | tail -1)
 $PY manage.py runserver "127.0.0.1:$port" --noreload >"$work/server.log" 2>&1 &
 server=$!
