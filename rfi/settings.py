@@ -184,7 +184,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Every 5 minutes: ledger uploads left queued (the broker was down when they came) or
     # running too long (a worker died) are sent to the workers again, so no upload is
-    # forgotten; a batch that never finishes is failed after 5 starts (spend.services).
+    # forgotten; a batch that never finishes is failed after 5 starts (spend.importer.pipeline).
     # A run still queued after 4 minutes is dropped: the next one does the same work.
     "spend-sweep-batches": {
         "task": "spend.sweep_batches",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from spend.importer import pipeline
+
 
 @shared_task(name="spend.remap_region")
 def remap_region(region_id: int) -> dict:
@@ -44,15 +46,11 @@ def rematch_all_regions() -> int:
 @shared_task(name="spend.import_batch", acks_late=True, reject_on_worker_lost=True)
 def import_batch(batch_id: int) -> dict:
     """Import one uploaded ledger extract (all lines or none)."""
-    from spend.services import ledger_batch_process
-
-    batch = ledger_batch_process(batch_id=batch_id)
+    batch = pipeline.ledger_batch_process(batch_id=batch_id)
     return {"batch": batch.pk, "status": batch.status, "rows": batch.rows_loaded}
 
 
 @shared_task(name="spend.sweep_batches")
 def sweep_batches() -> int:
     """Send again the ledger imports left queued or running too long (beat, every 5 min)."""
-    from spend.services import ledger_batches_sweep
-
-    return ledger_batches_sweep()
+    return pipeline.ledger_batches_sweep()

@@ -7,5 +7,5 @@
 - ``load``: COPY (PostgreSQL) or executemany (SQLite), the region lock
 - ``errors``: ImportRefused and the error report
 
-The orchestration (batches, transactions, replacement) lives in ``spend.services``.
+- ``pipeline``: the orchestration: batches, transactions, replacement, the queue and the sweeper
 """

@@ -25,8 +25,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from rfi.celery import app
+from spend.importer.pipeline import ledger_batch_create, ledger_batch_enqueue, ledger_batches_sweep
 from spend.models import ImportBatch, LedgerLine
-from spend.services import ledger_batch_create, ledger_batch_enqueue, ledger_batches_sweep
 from spend.synthetic import write_extract
 from tests.conftest import client_for
 from tests.integration.conftest import BROKER_URL, ROOT, _missing, _reachable, _reset_connections

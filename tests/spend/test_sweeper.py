@@ -9,7 +9,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from rfi.celery import app
-from spend import services, tasks
+from spend import tasks
+from spend.importer import pipeline
 from spend.models import ImportBatch, LedgerLine
 from tests.spend.ledger_files import (
     FEBRUARY,
@@ -62,7 +63,7 @@ def sent(monkeypatch):
     """The batch ids handed to the queue (without running them)."""
     ids: list[int] = []
     monkeypatch.setattr(
-        services, "ledger_batch_enqueue", lambda batch: ids.append(batch.pk) or True
+        pipeline, "ledger_batch_enqueue", lambda batch: ids.append(batch.pk) or True
     )
     return ids
 
@@ -70,7 +71,7 @@ def sent(monkeypatch):
 def test_a_batch_left_queued_over_5_minutes_is_sent_again_and_imported(regions):
     batch = _age(upload(regions["RM"], csv_bytes(JANUARY)), uploaded=6)
 
-    assert services.ledger_batches_sweep() == 1
+    assert pipeline.ledger_batches_sweep() == 1
 
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.DONE  # eager: the re-sent task ran
@@ -80,9 +81,9 @@ def test_a_batch_left_queued_over_5_minutes_is_sent_again_and_imported(regions):
 def test_a_fresh_queued_batch_and_finished_ones_are_left_alone(regions, sent):
     fresh = _age(upload(regions["RM"], csv_bytes(JANUARY)), uploaded=4)
     done = _age(upload(regions["RM"], csv_bytes(FEBRUARY)), uploaded=600)
-    services.ledger_batch_process(batch_id=done.pk)
+    pipeline.ledger_batch_process(batch_id=done.pk)
 
-    assert services.ledger_batches_sweep() == 0
+    assert pipeline.ledger_batches_sweep() == 0
     assert sent == []
     fresh.refresh_from_db()
     assert fresh.status == ImportBatch.Status.QUEUED
@@ -95,7 +96,7 @@ def test_a_batch_left_running_over_60_minutes_restarts_without_its_half_loaded_l
     _half_loaded(batch)
 
     # when
-    assert services.ledger_batches_sweep() == 1
+    assert pipeline.ledger_batches_sweep() == 1
 
     # then: exactly the file's lines, once
     batch.refresh_from_db()
@@ -109,7 +110,7 @@ def test_a_running_batch_under_60_minutes_is_left_to_its_worker(regions, sent):
     batch = upload(regions["RM"], csv_bytes(JANUARY))
     _age(batch, uploaded=90, started=59, status=ImportBatch.Status.RUNNING, attempts=1)
 
-    assert services.ledger_batches_sweep() == 0
+    assert pipeline.ledger_batches_sweep() == 0
     assert sent == []
 
 
@@ -119,7 +120,7 @@ def test_a_queued_batch_waiting_behind_a_live_import_of_its_region_is_left_alone
     waiting = _age(upload(regions["RM"], csv_bytes(FEBRUARY)), uploaded=8)
     other_region = _age(upload(regions["RSD"], csv_bytes(FEBRUARY)), uploaded=8)
 
-    assert services.ledger_batches_sweep() == 1
+    assert pipeline.ledger_batches_sweep() == 1
     assert sent == [other_region.pk]
     waiting.refresh_from_db()
     assert waiting.status == ImportBatch.Status.QUEUED
@@ -130,7 +131,7 @@ def test_after_5_attempts_the_batch_is_failed_with_a_message_not_tried_again(reg
     _age(batch, started=61, status=ImportBatch.Status.RUNNING, attempts=5)
     _half_loaded(batch)
 
-    assert services.ledger_batches_sweep() == 0
+    assert pipeline.ledger_batches_sweep() == 0
 
     batch.refresh_from_db()
     assert sent == []
@@ -140,7 +141,7 @@ def test_after_5_attempts_the_batch_is_failed_with_a_message_not_tried_again(reg
     assert batch.finished_at is not None
     assert not LedgerLine.objects.filter(batch=batch).exists()
     # and the next sweep leaves it be
-    assert services.ledger_batches_sweep() == 0
+    assert pipeline.ledger_batches_sweep() == 0
     assert sent == []
 
 
@@ -148,14 +149,14 @@ def test_4_attempts_still_get_a_fifth(regions, sent):
     batch = upload(regions["RM"], csv_bytes(JANUARY))
     _age(batch, started=61, status=ImportBatch.Status.RUNNING, attempts=4)
 
-    assert services.ledger_batches_sweep() == 1
+    assert pipeline.ledger_batches_sweep() == 1
     assert sent == [batch.pk]
     batch.refresh_from_db()
     assert "attempt 4 of 5" in batch.message
 
 
 def test_the_sweep_task_calls_the_sweeper(monkeypatch):
-    monkeypatch.setattr(services, "ledger_batches_sweep", lambda: 7)
+    monkeypatch.setattr(pipeline, "ledger_batches_sweep", lambda: 7)
 
     assert tasks.sweep_batches.delay().get() == 7
 
