@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from rfi import metrics, permissions
-from rfi.health import health_report
+from rfi.health import health_report, liveness_report
 from rfi.models import Category, Membership, PartnerBody, Region
 from rfi.selectors import category_search, memberships_of
 
@@ -74,7 +74,9 @@ def categories(request):
 @never_cache
 @require_GET
 def healthz(request):
-    healthy, report = health_report()
+    """Liveness (no round trip to the worker or the cache); ``?ready=1``: readiness."""
+    check = health_report if request.GET.get("ready") else liveness_report
+    healthy, report = check()
     return JsonResponse(report, status=200 if healthy else 503)
 
 

@@ -212,8 +212,14 @@ def ledger_batch_process(*, batch_id: int, progress: Progress | None = None) -> 
             return _mark_duplicate(batch, original)
         _start(batch)
         try:
-            with tempfile.TemporaryDirectory(prefix="ledger-") as workdir:
-                _run(batch, Path(workdir), progress or (lambda batch: None))
+            with Heartbeat(batch.pk), tempfile.TemporaryDirectory(prefix="ledger-") as workdir:
+                _run(batch, Path(workdir), _stoppable(progress or (lambda batch: None)))
+        except WorkerStopping:
+            # The worker is being stopped: nothing of the batch stays, and the next sweep
+            # (within a minute) sends it again to a worker that is not stopping.
+            logger.warning("import of batch %s put back in the queue: the worker stops", batch.pk)
+            load.delete_lines(batch.pk)
+            _requeue(batch)
         except ImportRefused as refused:
             _fail(batch, refused.message, [refused.as_row_error().as_dict()], 1, None)
         except DataError as exc:
@@ -242,6 +248,88 @@ def ledger_batch_process(*, batch_id: int, progress: Progress | None = None) -> 
     return batch
 
 
+class WorkerStopping(Exception):
+    """The worker was asked to stop and the import would outlast its stop grace."""
+
+
+# Set when the worker is asked to stop (spend.tasks connects the worker's signals).
+STOP = threading.Event()
+_stop_since: list[float] = []
+
+
+def request_stop() -> None:
+    if not STOP.is_set():
+        _stop_since[:] = [time.monotonic()]
+        STOP.set()
+
+
+def _stoppable(callback: Progress) -> Progress:
+    """The progress callback, which aborts the import at the next chunk once the worker
+    has been stopping for settings.LEDGER_STOP_GRACE_SECONDS (less than compose's stop
+    grace period, so the batch is put back before the worker is killed)."""
+
+    def check(batch: ImportBatch) -> None:
+        if STOP.is_set():
+            waited = time.monotonic() - (_stop_since[0] if _stop_since else 0)
+            if waited >= settings.LEDGER_STOP_GRACE_SECONDS:
+                raise WorkerStopping
+        callback(batch)
+
+    return check
+
+
+def _requeue(batch: ImportBatch) -> None:
+    batch.status = ImportBatch.Status.QUEUED
+    batch.sent_at = None
+    batch.heartbeat_at = None
+    batch.rows_loaded = 0
+    batch.message = _(
+        "The import was interrupted because its worker was stopped; it has been queued again "
+        "and will start within a minute."
+    )
+    batch.save(update_fields=["status", "sent_at", "heartbeat_at", "rows_loaded", "message"])
+
+
+class Heartbeat:
+    """Writes the running batch's heartbeat_at every LEDGER_HEARTBEAT_SECONDS from a thread
+    with its own connection, so a worker that died (kill -9, a lost machine) falls silent
+    and the sweeper sends the batch again after LEDGER_HEARTBEAT_STALE_SECONDS.
+
+    SQLite (tests, the embedded mode) has one writer at a time: no thread, the batch's
+    start time stands for the heartbeat there.
+    """
+
+    def __init__(self, batch_id: int):
+        self.batch_id = batch_id
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self):
+        if connection.vendor == "postgresql":
+            self._thread = threading.Thread(
+                target=self._beat, name=f"ledger-heartbeat-{self.batch_id}", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(settings.LEDGER_HEARTBEAT_SECONDS):
+                try:
+                    ImportBatch.objects.filter(
+                        pk=self.batch_id, status=ImportBatch.Status.RUNNING
+                    ).update(heartbeat_at=timezone.now())
+                except Exception:  # noqa: BLE001 – the next beat tries again
+                    logger.warning("heartbeat of batch %s not written", self.batch_id)
+        finally:
+            connection.close()  # this thread's own connection
+
+    def __exit__(self, *exc):
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+
+
 def _mark_duplicate(batch: ImportBatch, original: ImportBatch) -> ImportBatch:
     batch.status = ImportBatch.Status.DUPLICATE
     batch.finished_at = timezone.now()
@@ -257,7 +345,7 @@ def _start(batch: ImportBatch) -> None:
     load.delete_lines(batch.pk)
     batch.status = ImportBatch.Status.RUNNING
     batch.attempts += 1
-    batch.started_at = timezone.now()
+    batch.started_at = batch.heartbeat_at = timezone.now()
     batch.finished_at = None
     batch.rows_total = batch.rows_parsed = batch.rows_validated = batch.rows_loaded = 0
     batch.error_count = 0
@@ -268,6 +356,7 @@ def _start(batch: ImportBatch) -> None:
             "status",
             "attempts",
             "started_at",
+            "heartbeat_at",
             "finished_at",
             "rows_total",
             "rows_parsed",
@@ -601,11 +690,13 @@ def _switch_in(
                 load.delete_lines(old.pk)
                 old.is_current = False
                 old.status = ImportBatch.Status.SUPERSEDED
+                # Its lines are gone, as on the other supersede path (a newer batch first).
+                old.rows_loaded = 0
                 old.message = _("Replaced by batch %(id)s (%(file)s).") % {
                     "id": batch.pk,
                     "file": batch.file_name,
                 }
-                old.save(update_fields=["is_current", "status", "message"])
+                old.save(update_fields=["is_current", "status", "rows_loaded", "message"])
             else:
                 load.delete_lines(old.pk, between=(start, end))
                 left = LedgerLine.objects.filter(batch_id=old.pk).aggregate(
@@ -666,13 +757,17 @@ def kpi_refresh_after_import(batch: ImportBatch) -> None:
 
 # Upload and queue -----------------------------------------------------------------------------
 # A page or API upload is stored as a queued batch (ledger_batch_create) and handed to Celery
-# (spend.import_batch) once the batch is committed. A dead broker leaves the batch queued, and
-# the officer is told so; the sweeper (spend.sweep_batches, every 5 minutes) sends again what
-# is left queued or running too long, so no upload is forgotten. docs/spend.md "Upload and queue".
-QUEUED_STALE = dt.timedelta(minutes=5)
-RUNNING_STALE = dt.timedelta(minutes=60)
+# (spend.import_batch) once the batch is committed. A dead broker leaves the batch queued and
+# unsent, and the officer is told so; the sweeper (spend.sweep_batches, every minute) sends
+# what was never sent, what was sent but not started for a while, and what a dead worker left
+# running (its heartbeat fell silent), so no upload is forgotten and a dead worker costs
+# minutes. docs/spend.md "Upload and queue", docs/operations.md "Faults and recovery".
 MAX_ATTEMPTS = 5
 IMPORT_TASK = "spend.import_batch"
+
+
+def _seconds(name: str) -> dt.timedelta:
+    return dt.timedelta(seconds=getattr(settings, name))
 
 
 @dataclass
@@ -731,6 +826,8 @@ def ledger_batch_enqueue(batch: ImportBatch) -> bool:
     The batch stays queued either way: the sweeper sends it again. In eager mode (no
     broker configured) the import runs here, inline.
     """
+    pending = [ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING]
+    ImportBatch.objects.filter(pk=batch.pk, status__in=pending).update(sent_at=timezone.now())
     try:
         enqueue(current_app.tasks[IMPORT_TASK], batch.pk)
     except BrokerUnavailable:
@@ -739,7 +836,7 @@ def ledger_batch_enqueue(batch: ImportBatch) -> bool:
             "be imported as soon as the queue is back; nothing more to do."
         )
         ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.QUEUED).update(
-            message=message
+            message=message, sent_at=None
         )
         batch.message = message
         return False
@@ -747,42 +844,52 @@ def ledger_batch_enqueue(batch: ImportBatch) -> bool:
 
 
 def ledger_batches_sweep(*, now: dt.datetime | None = None) -> int:
-    """Send again the batches left queued > 5 min or running > 60 min; return how many.
+    """Send again the batches a fault left behind; return how many were sent.
 
-    Queued too long: the broker was down at upload, or the message was lost. Running too
-    long: the worker died mid-import (the engine restarts the batch from its file). A
-    queued batch of a region whose import is still running (recently started) is waiting
-    for the region's lock, not lost, and is left alone. After MAX_ATTEMPTS starts a batch
-    is marked failed with a message instead of being tried again.
+    - queued and never sent (the broker was down at upload): sent at the first sweep
+      after LEDGER_UNSENT_GRACE_SECONDS, so within a minute of the broker's return;
+    - queued and sent over LEDGER_QUEUED_STALE_SECONDS ago (the message was lost), unless
+      the region has a live import, which it is waiting for;
+    - running with a heartbeat older than LEDGER_HEARTBEAT_STALE_SECONDS: its worker died
+      (kill -9, a lost machine). It is put back to queued with a message saying so, and
+      the retry restarts it from its file. A dead run does not count as the region's live
+      import, so it holds no queued upload of the region.
+
+    After MAX_ATTEMPTS starts a batch is marked failed with a message instead.
     """
     now = now or timezone.now()
     Status = ImportBatch.Status
-    stale = ImportBatch.objects.filter(
-        Q(status=Status.QUEUED, uploaded_at__lt=now - QUEUED_STALE)
-        | Q(status=Status.RUNNING, started_at__lt=now - RUNNING_STALE)
-        | Q(status=Status.RUNNING, started_at__isnull=True, uploaded_at__lt=now - RUNNING_STALE)
-    ).order_by("pk")
-    busy_regions = set(
-        ImportBatch.objects.filter(
-            status=Status.RUNNING, started_at__gte=now - RUNNING_STALE
-        ).values_list("region_id", flat=True)
+    dead_before = now - _seconds("LEDGER_HEARTBEAT_STALE_SECONDS")
+    alive = Q(heartbeat_at__gte=dead_before) | Q(
+        heartbeat_at__isnull=True, started_at__gte=dead_before
     )
+    running = ImportBatch.objects.filter(status=Status.RUNNING)
+    busy_regions = set(running.filter(alive).values_list("region_id", flat=True))
+    stale = ImportBatch.objects.filter(
+        Q(status=Status.QUEUED, sent_at__isnull=True)
+        & Q(uploaded_at__lt=now - _seconds("LEDGER_UNSENT_GRACE_SECONDS"))
+        | Q(status=Status.QUEUED, sent_at__lt=now - _seconds("LEDGER_QUEUED_STALE_SECONDS"))
+        | (Q(status=Status.RUNNING) & ~alive)
+    ).order_by("pk")
     sent = 0
     for batch in stale:
-        if batch.status == Status.QUEUED and batch.region_id in busy_regions:
+        if batch.status == Status.QUEUED and batch.sent_at and batch.region_id in busy_regions:
             continue
         if batch.attempts >= MAX_ATTEMPTS:
             _give_up(batch)
             continue
         if batch.status == Status.RUNNING:
             # Said on the batch page until the retry starts (_start clears the message).
+            # Queued again, so the next sweeps wait for the re-sent message to be taken.
             ImportBatch.objects.filter(pk=batch.pk, status=Status.RUNNING).update(
+                status=Status.QUEUED,
                 message=_(
                     "The import stopped before it finished (attempt %(attempt)s of %(max)s); "
                     "it has been queued again."
                 )
-                % {"attempt": batch.attempts, "max": MAX_ATTEMPTS}
+                % {"attempt": batch.attempts, "max": MAX_ATTEMPTS},
             )
+            logger.warning("sweep: batch %s ran on a worker that went silent", batch.pk)
         if not ledger_batch_enqueue(batch):
             logger.warning("sweep: the broker is down; %s batches left for the next run", sent)
             break

@@ -199,9 +199,11 @@ def test_a_worker_killed_mid_import_leaves_the_batch_running_and_a_retry_complet
     assert not LedgerLine.objects.filter(batch=batch).exists()
     assert current_total(regions["RM"]) == 0
 
-    # when: an hour later the sweeper sends it again, to a fresh worker
+    # when: its heartbeat has been silent 3 minutes, the sweeper sends it again, to a
+    # fresh worker
     ImportBatch.objects.filter(pk=batch.pk).update(
-        started_at=timezone.now() - dt.timedelta(minutes=61)
+        started_at=timezone.now() - dt.timedelta(minutes=61),
+        heartbeat_at=timezone.now() - dt.timedelta(minutes=3),
     )
     worker.start()
     assert ledger_batches_sweep() == 1

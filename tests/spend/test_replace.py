@@ -376,3 +376,22 @@ def test_a_value_the_database_refuses_fails_the_batch(regions, monkeypatch):
     assert batch.status == ImportBatch.Status.FAILED
     assert "database refused a line" in batch.message
     assert snapshot() == before
+
+
+def test_both_supersede_paths_record_no_rows_loaded(regions):
+    # Replaced after it was current, and superseded before it could be: both lost their
+    # lines, and both say so the same way.
+    region = regions["RM"]
+    replaced = import_file(region, csv_bytes(JANUARY), "januar.csv")
+    replaced_rows = replaced.rows_loaded
+    late = upload(region, csv_bytes(JANUARY, newline="\n"), "januar-sen.csv")
+    newest = import_file(region, csv_bytes(JANUARY_V2), "januar-rettet.csv")
+    late = ledger_batch_process(batch_id=late.pk)
+    replaced.refresh_from_db()
+
+    assert replaced_rows > 0
+    assert newest.status == ImportBatch.Status.DONE
+    statuses = {replaced.status, late.status}
+    assert statuses == {ImportBatch.Status.SUPERSEDED}
+    assert (replaced.rows_loaded, late.rows_loaded) == (0, 0)
+    assert not LedgerLine.objects.filter(batch__in=[replaced, late]).exists()
