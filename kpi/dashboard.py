@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from kpi import definitions as d
 from kpi import selectors
+from kpi import services as kpi_services
 from kpi.forms import DashboardForm
 from rfi import permissions
 from rfi.models import Region
@@ -525,6 +526,7 @@ class RegionDashboard(ViewModel):
     comparison_regions: list[Region] = field(default_factory=list)
     comparison: list[ComparisonRow] = field(default_factory=list)
     compare_label: str = ""
+    freshness: object = None
 
 
 def _page_links(user, scope: Scope) -> dict:
@@ -555,6 +557,7 @@ def region_dashboard(user, scope: Scope) -> RegionDashboard:
         charts=charts,
         series=series,
         run=selectors.run_latest(),
+        freshness=kpi_services.freshness_for(region),
         strategy=selectors.strategy_for_year(year),
         strategy_year=year,
         can_compare=permissions.can_view_collaboration_kpis(user),

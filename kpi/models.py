@@ -346,3 +346,28 @@ def period_label(kind: str, start: date) -> str:
     if kind == definitions.QUARTER:
         return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
     return f"{start.year}-{start.month:02d}"
+
+
+class KpiFreshness(models.Model):
+    """How current a region's figures are: the latest import they include.
+
+    Written by every successful recompute that covers the region. When the region has a
+    finished import newer than ``batch_id``, its refresh is owed: the dashboard says so and
+    the sweeper (kpi.refresh_owed, every minute) sends it again.
+    """
+
+    region = models.OneToOneField(
+        Region, on_delete=models.CASCADE, primary_key=True, related_name="kpi_freshness"
+    )
+    batch_id = models.PositiveBigIntegerField(
+        _("figures as of import batch"), null=True, blank=True
+    )
+    computed_at = models.DateTimeField(_("computed"), null=True, blank=True)
+    refresh_sent_at = models.DateTimeField(_("refresh last sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("KPI freshness")
+        verbose_name_plural = _("KPI freshness")
+
+    def __str__(self) -> str:
+        return f"{self.region_id}: as of batch {self.batch_id}"

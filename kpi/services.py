@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _t
 
@@ -30,6 +31,7 @@ from kpi import compute
 from kpi import definitions as d
 from kpi.compute import GOODS, SERVICES, UNCLASSIFIED, LineScope, Sums, TransactionFigures
 from kpi.models import (
+    KpiFreshness,
     KpiRun,
     KpiSnapshot,
     Strategy,
@@ -38,6 +40,8 @@ from kpi.models import (
     period_label,
 )
 from rfi.models import Region
+from rfi.tasks import BrokerUnavailable, enqueue
+from spend.models import ImportBatch
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +106,8 @@ def kpi_recompute(*, region: Region | None = None, year: int | None = None) -> K
     started = time.perf_counter()
     try:
         with consistent_transaction():
+            # Read first, in the same snapshot as the figures: the imports they include.
+            as_of = latest_imports()
             try:
                 snapshots = compute_snapshots(run=run, region=region, year=year)
                 count = snapshots_replace(run=run, snapshots=snapshots, region=region, year=year)
@@ -120,6 +126,7 @@ def kpi_recompute(*, region: Region | None = None, year: int | None = None) -> K
     run.finished_at = timezone.now()
     run.duration_ms = int((time.perf_counter() - started) * 1000)
     run.save(update_fields=["status", "snapshot_count", "finished_at", "duration_ms"])
+    freshness_record(as_of, region=region)
     logger.info("KPI run %s: %d snapshots in %d ms", run.pk, count, run.duration_ms)
     return run
 
@@ -805,3 +812,117 @@ def strategy_demo_load(*, baseline_year: int) -> tuple[Strategy, bool]:
         baseline_year=baseline_year,
     )
     return strategy, True
+
+
+# Freshness ----------------------------------------------------------------------------------------
+# A region's figures are "as of" the latest import batch they include (KpiFreshness). A
+# finished import newer than that means a refresh is owed: the one sent after the import was
+# lost (a killed worker, a broker outage) or has not run yet. The dashboard says so, and
+# kpi.refresh_owed (beat, every minute) sends the refresh again. docs/operations.md.
+FINISHED_IMPORTS = (ImportBatch.Status.DONE, ImportBatch.Status.SUPERSEDED)
+REFRESH_TASK = "kpi.recompute_region"
+
+
+def latest_imports() -> dict[int, int]:
+    """The id of each region's latest finished import (done, or since replaced)."""
+    rows = (
+        ImportBatch.objects.filter(status__in=FINISHED_IMPORTS)
+        .values("region_id")
+        .annotate(latest=Max("pk"))
+        .values_list("region_id", "latest")
+    )
+    return dict(rows)
+
+
+def freshness_record(as_of: dict[int, int], *, region: Region | None) -> None:
+    """Note the imports the just-stored figures include (never moving a region backwards)."""
+    region_ids = (
+        [region.pk]
+        if region is not None
+        else list(Region.objects.filter(active=True).values_list("pk", flat=True))
+    )
+    now = timezone.now()
+    for region_id in region_ids:
+        batch_id = as_of.get(region_id)
+        row, created = KpiFreshness.objects.get_or_create(
+            region_id=region_id, defaults={"batch_id": batch_id, "computed_at": now}
+        )
+        if created:
+            continue
+        if row.batch_id is None or (batch_id or 0) >= row.batch_id:
+            row.batch_id = batch_id
+        row.computed_at = now
+        row.refresh_sent_at = None
+        row.save(update_fields=["batch_id", "computed_at", "refresh_sent_at"])
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """What the dashboard says about a region's figures."""
+
+    as_of_batch: int | None
+    latest_batch: int | None
+    latest_at: dt.datetime | None
+
+    @property
+    def stale(self) -> bool:
+        return self.latest_batch is not None and (self.as_of_batch or 0) < self.latest_batch
+
+
+def freshness_for(region: Region) -> Freshness:
+    latest = (
+        ImportBatch.objects.filter(region=region, status__in=FINISHED_IMPORTS)
+        .order_by("-pk")
+        .values_list("pk", "finished_at")
+        .first()
+    )
+    row = KpiFreshness.objects.filter(region=region).values_list("batch_id", flat=True).first()
+    return Freshness(
+        as_of_batch=row,
+        latest_batch=latest[0] if latest else None,
+        latest_at=latest[1] if latest else None,
+    )
+
+
+def kpi_refresh_owed(*, now: dt.datetime | None = None) -> list[int]:
+    """Send the refresh of every region whose figures are older than its latest import.
+
+    Left alone: an import finished under KPI_REFRESH_OWED_GRACE_SECONDS ago (its own
+    refresh is on the way) and a region whose refresh was sent again under
+    KPI_REFRESH_RESEND_SECONDS ago (it waits in the queue or runs). Returns the region ids
+    sent; stops at the first broker failure (the next run tries again).
+    """
+    from celery import current_app
+
+    now = now or timezone.now()
+    grace = dt.timedelta(seconds=settings.KPI_REFRESH_OWED_GRACE_SECONDS)
+    resend = dt.timedelta(seconds=settings.KPI_REFRESH_RESEND_SECONDS)
+    latest = latest_imports()
+    finished = dict(
+        ImportBatch.objects.filter(pk__in=latest.values()).values_list("pk", "finished_at")
+    )
+    known = {row.region_id: row for row in KpiFreshness.objects.filter(region_id__in=latest)}
+    active = set(Region.objects.filter(active=True, pk__in=latest).values_list("pk", flat=True))
+    sent = []
+    for region_id, batch_id in sorted(latest.items()):
+        row = known.get(region_id)
+        if region_id not in active or (row and (row.batch_id or 0) >= batch_id):
+            continue
+        when = finished.get(batch_id)
+        if when and when > now - grace:
+            continue
+        if row and row.refresh_sent_at and row.refresh_sent_at > now - resend:
+            continue
+        KpiFreshness.objects.update_or_create(
+            region_id=region_id, defaults={"refresh_sent_at": now}
+        )
+        try:
+            enqueue(current_app.tasks[REFRESH_TASK], region_id)
+        except BrokerUnavailable:
+            KpiFreshness.objects.filter(region_id=region_id).update(refresh_sent_at=None)
+            logger.warning("KPI refresh owed to region %s not sent: the broker is down", region_id)
+            break
+        sent.append(region_id)
+    if sent:
+        logger.info("KPI refresh owed: sent for regions %s", sent)
+    return sent

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 
-@shared_task(name="kpi.recompute_all")
+@shared_task(name="kpi.recompute_all", acks_late=True, reject_on_worker_lost=True)
 def recompute_all() -> dict:
     """Recompute every KPI for every region and period (nightly, CELERY_BEAT_SCHEDULE)."""
     from kpi import services
@@ -14,7 +14,7 @@ def recompute_all() -> dict:
     return {"run": run.pk, "snapshots": run.snapshot_count, "ms": run.duration_ms}
 
 
-@shared_task(name="kpi.recompute_region")
+@shared_task(name="kpi.recompute_region", acks_late=True, reject_on_worker_lost=True)
 def recompute_region(region_id: int) -> dict:
     """Recompute a region's KPIs and the collaboration's, after an import or contract change."""
     from kpi import services
@@ -25,3 +25,12 @@ def recompute_region(region_id: int) -> dict:
         return {"run": None, "snapshots": 0}
     run = services.kpi_recompute(region=region)
     return {"run": run.pk, "snapshots": run.snapshot_count, "ms": run.duration_ms}
+
+
+@shared_task(name="kpi.refresh_owed")
+def refresh_owed() -> list[int]:
+    """Send again the refreshes owed to regions whose figures predate their latest import
+    (beat, every minute)."""
+    from kpi import services
+
+    return services.kpi_refresh_owed()

@@ -120,7 +120,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # RedisCache that answers as an empty cache while Redis is down (rfi/cache.py).
+            "BACKEND": "rfi.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
@@ -147,7 +148,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
     "socket_timeout": 3,
     "max_retries": 1,
+    # A late-acknowledged message a dead worker held comes back after this long. It must
+    # outlast the longest task (an import waits up to 15 min for its region's lock and a
+    # large one runs ~20 min; the nightly KPI run a few minutes), or a running task would be
+    # delivered twice. Recovery does not wait for it: the sweeper re-sends a dead import
+    # after 2 minutes and a lost KPI refresh after 1 (docs/operations.md).
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 3600),
 }
+# One message reserved per worker process: a killed worker holds only the task it ran
+# (compose runs the worker with -O fair --prefetch-multiplier=1 too). The long tasks
+# (spend.import_batch, kpi.recompute_*) are acknowledged late, each in its own decorator.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 # The Redis result backend's default retry policy (20 retries, 1 s apart) held
 # enqueue() ~20 s on a dead Redis before a bare RuntimeError; give up within a second.
@@ -190,16 +201,35 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=2, minute=0),
         "options": {"expires": 4 * 3600},
     },
-    # Every 5 minutes: ledger uploads left queued (the broker was down when they came) or
-    # running too long (a worker died) are sent to the workers again, so no upload is
-    # forgotten; a batch that never finishes is failed after 5 starts (spend.services).
-    # A run still queued after 4 minutes is dropped: the next one does the same work.
+    # Every minute: ledger uploads never sent (the broker was down when they came), sent but
+    # not started, or left running by a dead worker (silent heartbeat) are sent to the workers
+    # again, so no upload is forgotten; a batch that never finishes is failed after 5 starts
+    # (spend.importer.pipeline). A run still queued after 50 s is dropped: the next does it.
     "spend-sweep-batches": {
         "task": "spend.sweep_batches",
-        "schedule": crontab(minute="*/5"),
-        "options": {"expires": 4 * 60},
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
+    # Every minute: a region whose latest import is newer than its figures (the refresh
+    # after the import was lost with a worker or a broker) gets its refresh sent again.
+    "kpi-refresh-owed": {
+        "task": "kpi.refresh_owed",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
     },
 }
+
+# Faults and recovery (docs/operations.md): a running import writes a heartbeat every
+# LEDGER_HEARTBEAT_SECONDS; silent for LEDGER_HEARTBEAT_STALE_SECONDS, its worker is taken as
+# dead and the sweeper sends it again. A stopping worker puts its import back in the queue
+# after LEDGER_STOP_GRACE_SECONDS, inside compose's stop_grace_period (120 s).
+LEDGER_HEARTBEAT_SECONDS = env.int("LEDGER_HEARTBEAT_SECONDS", default=10)
+LEDGER_HEARTBEAT_STALE_SECONDS = env.int("LEDGER_HEARTBEAT_STALE_SECONDS", default=120)
+LEDGER_STOP_GRACE_SECONDS = env.int("LEDGER_STOP_GRACE_SECONDS", default=90)
+LEDGER_UNSENT_GRACE_SECONDS = env.int("LEDGER_UNSENT_GRACE_SECONDS", default=30)
+LEDGER_QUEUED_STALE_SECONDS = env.int("LEDGER_QUEUED_STALE_SECONDS", default=300)
+KPI_REFRESH_OWED_GRACE_SECONDS = env.int("KPI_REFRESH_OWED_GRACE_SECONDS", default=60)
+KPI_REFRESH_RESEND_SECONDS = env.int("KPI_REFRESH_RESEND_SECONDS", default=300)
 
 # Authentication -----------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/topics/auth/ and https://django-axes.readthedocs.io/
@@ -216,6 +246,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Failed logins are counted in the database, not the cache: with the cache down, logins
+# stay limited (rfi/cache.py).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -439,6 +472,12 @@ COLLABORATION_FILE = env.path(
 # Uploaded extracts and their error reports are kept as records; they are confidential and
 # never served from MEDIA_URL, only through views that check the region's rights.
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Large uploads spool to a temporary file with no name on disk: an interrupted upload, even
+# one whose process was killed, leaves no file behind (spend/importer/upload.py).
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "spend.importer.upload.UnnamedTemporaryFileUploadHandler",
+]
 # Enforced while the upload streams (FILE_UPLOAD_MAX_MEMORY_SIZE is not a limit).
 LEDGER_MAX_UPLOAD_BYTES = env.int("LEDGER_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
 # Superseded uploads' files (and error reports) are deleted this many days after they were

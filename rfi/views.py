@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from rfi import home as home_tasks
 from rfi import metrics, permissions, services
 from rfi.forms import AuditFilterForm
-from rfi.health import health_report
+from rfi.health import health_report, liveness_report
 from rfi.models import Category, Region
 from rfi.selectors import api_tokens_of, audit_page, category_search, memberships_of
 
@@ -100,7 +100,9 @@ def categories(request):
 @never_cache
 @require_GET
 def healthz(request):
-    healthy, report = health_report()
+    """Liveness (no round trip to the worker or the cache); ``?ready=1``: readiness."""
+    check = health_report if request.GET.get("ready") else liveness_report
+    healthy, report = check()
     return JsonResponse(report, status=200 if healthy else 503)
 
 

@@ -25,10 +25,11 @@ from rfi import permissions
 from rfi.models import Category, Region
 from spend import rules, selectors
 from spend.importer.errors import ImportRefused
+from spend.importer.pipeline import ledger_upload
 from spend.importer.upload import LedgerUploadLimit
 from spend.models import ExclusionRule, ImportBatch, LedgerLine, MappingRule
 from spend.scope import spend_scope, viewable_regions
-from spend.services import ledger_batches_visible_to, ledger_upload
+from spend.selectors import ledger_batches_visible_to
 
 MONEY = {"max_digits": 17, "decimal_places": 2}
 SHARE = {"max_digits": 5, "decimal_places": 1, "allow_null": True}

@@ -35,8 +35,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from rfi.models import Category, Region
+from spend.importer.pipeline import ledger_batch_create, ledger_batch_process
 from spend.models import ImportBatch
-from spend.services import ledger_batch_create, ledger_batch_process
 from spend.synthetic import GivenSupplier, write_extract
 from suppliers.models import Contract
 

@@ -613,8 +613,8 @@ def after_lines_loaded(
     Assumes the lines were just inserted with the model's defaults (no category, not
     excluded, not matched), unless ``annotator`` wrote their final values with the COPY:
     then nothing is left to do, as long as no rule or contract changed meanwhile.
+    The KPI refresh is queued by the import pipeline once the batch is switched in.
     """
-    kpi_refresh_on_commit(batch.region_id)
     if annotator is not None and annotator.region_id == batch.region_id:
         if not annotator.is_stale():
             return None

@@ -73,6 +73,23 @@ class ImportBatch(models.Model):
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    heartbeat_at = models.DateTimeField(
+        _("last sign of life"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Written by a running import every few seconds; a running batch silent for "
+            "longer than LEDGER_HEARTBEAT_STALE_SECONDS is taken as dead and sent again."
+        ),
+    )
+    sent_at = models.DateTimeField(
+        _("sent to the workers"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the import was last handed to the task queue; empty while it could not be."
+        ),
+    )
     file_purged_at = models.DateTimeField(
         _("file deleted"),
         null=True,

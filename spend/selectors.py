@@ -25,6 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, ExtractMonth, Substr
 from django.utils.translation import gettext_lazy as _
 
+from rfi import permissions
 from rfi.models import Category, Region
 from spend.models import ColumnMapping, ExclusionRule, ImportBatch, LedgerLine, MappingRule
 
@@ -513,3 +514,17 @@ def column_mappings(*, region_ids: list[int] | None) -> QuerySet[ColumnMapping]:
     if region_ids is not None:
         mappings = mappings.filter(region_id__in=region_ids)
     return mappings.order_by("region__code", "canonical", "source_header")
+
+
+def ledger_batches_visible_to(user):
+    """The import batches of the regions whose lines the user may see (a read, for the
+    upload pages and the API)."""
+    batches = ImportBatch.objects.select_related("region", "uploaded_by")
+    if permissions.is_secretariat(user):
+        return batches
+    region_ids = [
+        region.pk
+        for region in Region.objects.filter(active=True)
+        if permissions.can_view_region_spend(user, region)
+    ]
+    return batches.filter(region_id__in=region_ids)

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+
 from celery import shared_task
+from celery.signals import worker_process_init, worker_shutting_down
+
+from spend.importer import pipeline
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="spend.remap_region")
@@ -44,15 +53,40 @@ def rematch_all_regions() -> int:
 @shared_task(name="spend.import_batch", acks_late=True, reject_on_worker_lost=True)
 def import_batch(batch_id: int) -> dict:
     """Import one uploaded ledger extract (all lines or none)."""
-    from spend.services import ledger_batch_process
-
-    batch = ledger_batch_process(batch_id=batch_id)
+    batch = pipeline.ledger_batch_process(batch_id=batch_id)
     return {"batch": batch.pk, "status": batch.status, "rows": batch.rows_loaded}
 
 
 @shared_task(name="spend.sweep_batches")
 def sweep_batches() -> int:
-    """Send again the ledger imports left queued or running too long (beat, every 5 min)."""
-    from spend.services import ledger_batches_sweep
+    """Send again the ledger imports a fault left behind (beat, every minute)."""
+    return pipeline.ledger_batches_sweep()
 
-    return ledger_batches_sweep()
+
+# Stopping the worker (SIGTERM, compose's stop) ----------------------------------------------------
+# Celery's warm shutdown lets the running import finish. One that would outlast compose's stop
+# grace period puts its batch back in the queue after settings.LEDGER_STOP_GRACE_SECONDS
+# instead (pipeline.request_stop). The solo and thread pools run the import in the process
+# that hears the stop; the prefork pool's children are told with SIGUSR2.
+STOP_SIGNAL = signal.SIGUSR2
+
+
+@worker_shutting_down.connect
+def _stop_imports(**kwargs) -> None:
+    pipeline.request_stop()
+    try:
+        from billiard.process import active_children
+
+        children = active_children()
+    except Exception:  # noqa: BLE001 – no pool children to tell
+        children = []
+    for child in children:
+        try:
+            os.kill(child.pid, STOP_SIGNAL)
+        except OSError:
+            logger.debug("pool process %s already gone", child.pid)
+
+
+@worker_process_init.connect
+def _listen_for_stop(**kwargs) -> None:
+    signal.signal(STOP_SIGNAL, lambda signum, frame: pipeline.request_stop())

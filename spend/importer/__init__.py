@@ -8,5 +8,5 @@
 - ``load``: COPY (PostgreSQL) or executemany (SQLite), the region lock
 - ``errors``: ImportRefused (rfi.spreadsheet's FileRefused) and the error report (rfi.spreadsheet.write)
 
-The orchestration (batches, transactions, replacement) lives in ``spend.services``.
+- ``pipeline``: the orchestration: batches, transactions, replacement, the queue and the sweeper
 """

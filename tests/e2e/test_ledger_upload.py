@@ -12,7 +12,7 @@ import io
 import pytest
 from playwright.sync_api import expect
 
-from spend import services
+from spend.importer import pipeline
 from spend.models import ImportBatch, LedgerLine
 from tests.e2e.test_tender_plan import assert_no_csp_violations
 from tests.spend.ledger_files import JANUARY, csv_bytes
@@ -36,7 +36,7 @@ def held_in_queue(monkeypatch):
     """The queue takes the batch but no worker picks it up until the test says so."""
     held: list[int] = []
     monkeypatch.setattr(
-        services, "ledger_batch_enqueue", lambda batch: held.append(batch.pk) or True
+        pipeline, "ledger_batch_enqueue", lambda batch: held.append(batch.pk) or True
     )
     return held
 
@@ -69,7 +69,7 @@ def test_an_officer_uploads_a_file_and_watches_the_progress_bar_reach_done(
 
     # when: a worker imports it (the page is left alone: no reload by the test)
     (batch_id,) = held_in_queue
-    services.ledger_batch_process(batch_id=batch_id)
+    pipeline.ledger_batch_process(batch_id=batch_id)
 
     # then: the page notices by itself, and the bars are full
     expect(page.get_by_test_id("batch-progress")).to_have_attribute("data-status", "done")

@@ -25,8 +25,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from rfi.celery import app
+from spend.importer.pipeline import ledger_batch_create, ledger_batch_enqueue, ledger_batches_sweep
 from spend.models import ImportBatch, LedgerLine
-from spend.services import ledger_batch_create, ledger_batch_enqueue, ledger_batches_sweep
 from spend.synthetic import write_extract
 from tests.conftest import client_for
 from tests.integration.conftest import BROKER_URL, ROOT, _missing, _reachable, _reset_connections
@@ -199,9 +199,11 @@ def test_a_worker_killed_mid_import_leaves_the_batch_running_and_a_retry_complet
     assert not LedgerLine.objects.filter(batch=batch).exists()
     assert current_total(regions["RM"]) == 0
 
-    # when: an hour later the sweeper sends it again, to a fresh worker
+    # when: its heartbeat has been silent 3 minutes, the sweeper sends it again, to a
+    # fresh worker
     ImportBatch.objects.filter(pk=batch.pk).update(
-        started_at=timezone.now() - dt.timedelta(minutes=61)
+        started_at=timezone.now() - dt.timedelta(minutes=61),
+        heartbeat_at=timezone.now() - dt.timedelta(minutes=3),
     )
     worker.start()
     assert ledger_batches_sweep() == 1

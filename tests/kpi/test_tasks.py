@@ -14,6 +14,7 @@ from kpi import tasks
 from kpi.models import KpiRun, KpiSnapshot
 from rfi.tasks import BrokerUnavailable
 from spend import matching
+from spend.importer import pipeline
 from tests.kpi import kpi_data
 from tests.spend import spend_data as sd
 
@@ -58,7 +59,8 @@ def test_loaded_lines_enqueue_one_refresh_of_their_region_on_commit(
 
     with mock.patch("rfi.tasks.enqueue") as enqueue:
         with django_capture_on_commit_callbacks(execute=True):
-            matching.after_lines_loaded(batch)
+            pipeline.after_lines_loaded(batch)
+            pipeline.kpi_refresh_after_import(batch)
             matching.contracts_changed(regions["RM"])  # same region, same transaction
             matching.contracts_changed(regions["RSD"])
 
@@ -74,7 +76,8 @@ def test_a_dead_broker_never_fails_the_import(regions, django_capture_on_commit_
 
     with mock.patch("rfi.tasks.enqueue", side_effect=BrokerUnavailable("redis down")):
         with django_capture_on_commit_callbacks(execute=True):
-            matching.after_lines_loaded(batch)
+            pipeline.after_lines_loaded(batch)
+            pipeline.kpi_refresh_after_import(batch)
 
     assert batch.lines.count() == 1
 
@@ -95,7 +98,7 @@ def test_in_the_embedded_mode_an_import_refreshes_the_figures_at_once(
     rm_batch = world.regions["RM"].import_batches.filter(is_current=True).first()
 
     with django_capture_on_commit_callbacks(execute=True):
-        matching.after_lines_loaded(rm_batch)
+        pipeline.kpi_refresh_after_import(rm_batch)
 
     run = KpiRun.objects.get()
     assert (run.scope, run.region, run.status) == (

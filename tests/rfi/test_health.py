@@ -40,8 +40,11 @@ def dead_broker(monkeypatch):
         del app._local.backend
 
 
+READY = {"ready": "1"}
+
+
 def test_healthz_in_embedded_mode(client):
-    response = client.get(reverse("healthz"))
+    response = client.get(reverse("healthz"), READY)
 
     body = response.json()
     assert response.status_code == 200
@@ -51,6 +54,7 @@ def test_healthz_in_embedded_mode(client):
         "database": True,
         "cache": True,
         "broker": True,
+        "worker": True,
     }
     assert body["checks"]["cache"]["detail"] == "LocMemCache"
     assert "eager" in body["checks"]["broker"]["detail"]
@@ -70,7 +74,7 @@ def test_in_embedded_mode_a_task_runs_in_process():
 
 def test_healthz_reports_an_unreachable_broker_quickly(client, dead_broker):
     started = time.monotonic()
-    response = client.get(reverse("healthz"))
+    response = client.get(reverse("healthz"), READY)
     elapsed = time.monotonic() - started
 
     body = response.json()
@@ -102,7 +106,7 @@ def test_the_broker_address_in_a_report_hides_its_password(client, monkeypatch, 
     monkeypatch.setitem(app.conf, "broker_url", "redis://:s3cret-pw@127.0.0.1:1/0")
     _drop_cached_connections(monkeypatch)
 
-    body = client.get(reverse("healthz")).json()
+    body = client.get(reverse("healthz"), READY).json()
 
     assert "s3cret-pw" not in body["checks"]["broker"]["detail"]
     assert "redis://127.0.0.1:1/0" in body["checks"]["broker"]["detail"]
@@ -112,3 +116,54 @@ def test_after_a_dead_broker_test_the_app_is_eager_again():
     # Guards the fixture: a leaked broker setting would make every later task hang.
     assert app.conf.task_always_eager is True
     assert enqueue(ping).get(timeout=1) == "pong"
+
+
+def test_liveness_never_asks_the_broker_the_worker_or_the_cache(client, dead_broker, monkeypatch):
+    # given: a dead broker, and a cache that would fail if asked
+    def refuse(*args, **kwargs):
+        raise AssertionError("liveness asked the cache")
+
+    monkeypatch.setattr("rfi.health.check_cache", refuse)
+    started = time.monotonic()
+
+    response = client.get(reverse("healthz"))
+
+    assert time.monotonic() - started < 1
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert set(body["checks"]) == {"process", "cache"}
+
+
+def test_readiness_ping_expires_so_unanswered_pings_do_not_pile_up(monkeypatch):
+    from rfi import health
+
+    sent = {}
+
+    class Answered:
+        def get(self, timeout):
+            return "pong"
+
+    def apply_async(**options):
+        sent.update(options)
+        return Answered()
+
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+    monkeypatch.setattr(ping, "apply_async", apply_async)
+    monkeypatch.setattr(app, "connection_for_write", lambda: _FakeConnection(), raising=False)
+
+    checks = health.check_broker_and_worker()
+
+    assert checks["worker"]["ok"] is True
+    assert 0 < sent["expires"] <= health.BROKER_ROUND_TRIP_TIMEOUT
+
+
+class _FakeConnection:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def ensure_connection(self, **kwargs):
+        return self

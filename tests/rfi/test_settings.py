@@ -98,7 +98,7 @@ def test_production_variables_switch_everything():
     assert report["engine"] == "django.db.backends.postgresql"
     assert report["eager"] is False
     assert report["app_eager"] is False
-    assert report["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert report["cache"] == "rfi.cache.ResilientRedisCache"
     assert report["debug"] is False
     assert report["allowed_hosts"] == ["example.org"]
     assert report["session_cookie_secure"] is True

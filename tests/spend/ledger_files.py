@@ -10,8 +10,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Sum
 
+from spend.importer.pipeline import ledger_batch_create, ledger_batch_process
 from spend.models import ImportBatch, LedgerLine
-from spend.services import ledger_batch_create, ledger_batch_process
 
 HEADER = [
     "Bogføringsdato",

@@ -276,7 +276,7 @@ def test_file_over_the_size_limit_is_refused_while_streaming(regions, existing, 
             Unsized.read_total += len(chunk)
             return chunk
 
-    from spend.services import ledger_batch_create
+    from spend.importer.pipeline import ledger_batch_create
 
     with pytest.raises(ImportRefused, match="larger than the limit"):
         ledger_batch_create(
@@ -367,7 +367,7 @@ def test_xlsx_zip_bomb_is_refused_fast_without_memory_growth(regions, existing):
     assert len(bomb) < 1 << 20
     batch = upload(regions["RM"], bomb, "hovedbog.xlsx")
     # when it is processed
-    from spend.services import ledger_batch_process
+    from spend.importer.pipeline import ledger_batch_process
 
     tracemalloc.start()
     started = time.perf_counter()
@@ -441,7 +441,7 @@ def test_duplicate_column(regions):
 def test_period_half_given_is_refused_at_upload(regions):
     import datetime as dt
 
-    from spend.services import ledger_batch_create
+    from spend.importer.pipeline import ledger_batch_create
 
     with pytest.raises(ImportRefused, match="both the first and the last day"):
         ledger_batch_create(

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
+from spend.importer.pipeline import ledger_batch_process
 from spend.models import ColumnMapping, ImportBatch, LedgerLine
-from spend.services import ledger_batch_process
 from tests.spend.ledger_files import (
     FEBRUARY,
     HEADER,

@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 from django.db import connection, connections
 
-from spend import services
+from spend.importer import pipeline
+from spend.importer.pipeline import ledger_batch_process
 from spend.models import ImportBatch, LedgerLine
-from spend.services import ledger_batch_process
 from spend.synthetic import write_extract
 from tests.spend.ledger_files import (
     FEBRUARY,
@@ -174,7 +174,7 @@ def test_the_switch_is_one_transaction(regions, monkeypatch):
     old = import_file(region, csv_bytes(JANUARY), "januar.csv")
     before = snapshot()
     deleted = []
-    real_delete = services.load.delete_lines
+    real_delete = pipeline.load.delete_lines
 
     def delete_then_watch(batch_id, **kwargs):
         deleted.append((batch_id, connection.in_atomic_block))
@@ -186,9 +186,9 @@ def test_the_switch_is_one_transaction(regions, monkeypatch):
         assert ImportBatch.objects.get(pk=batch.pk).is_current
         raise RuntimeError("mapping failed")
 
-    monkeypatch.setattr(services.load, "delete_lines", delete_then_watch)
-    working_mapping = services.after_lines_loaded
-    monkeypatch.setattr(services, "after_lines_loaded", fail)
+    monkeypatch.setattr(pipeline.load, "delete_lines", delete_then_watch)
+    working_mapping = pipeline.after_lines_loaded
+    monkeypatch.setattr(pipeline, "after_lines_loaded", fail)
     batch = upload(region, csv_bytes(JANUARY_V2), "januar-rettet.csv")
     with pytest.raises(RuntimeError, match="mapping failed"):
         ledger_batch_process(batch_id=batch.pk)
@@ -199,7 +199,7 @@ def test_the_switch_is_one_transaction(regions, monkeypatch):
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.RUNNING  # left for the sweeper's retry
     # the retry, once mapping works again, completes
-    monkeypatch.setattr(services, "after_lines_loaded", working_mapping)
+    monkeypatch.setattr(pipeline, "after_lines_loaded", working_mapping)
     assert ledger_batch_process(batch_id=batch.pk).status == ImportBatch.Status.DONE
     assert current_total(region) == JANUARY_V2_TOTAL
 
@@ -212,7 +212,7 @@ def test_the_hook_runs_with_the_batch_current(regions, monkeypatch):
             (batch.status, batch.is_current, LedgerLine.objects.filter(batch=batch).count())
         )
 
-    monkeypatch.setattr(services, "after_lines_loaded", hook)
+    monkeypatch.setattr(pipeline, "after_lines_loaded", hook)
     import_file(regions["RM"], csv_bytes(JANUARY))
     assert seen == [(ImportBatch.Status.DONE, True, len(JANUARY))]
 
@@ -376,3 +376,22 @@ def test_a_value_the_database_refuses_fails_the_batch(regions, monkeypatch):
     assert batch.status == ImportBatch.Status.FAILED
     assert "database refused a line" in batch.message
     assert snapshot() == before
+
+
+def test_both_supersede_paths_record_no_rows_loaded(regions):
+    # Replaced after it was current, and superseded before it could be: both lost their
+    # lines, and both say so the same way.
+    region = regions["RM"]
+    replaced = import_file(region, csv_bytes(JANUARY), "januar.csv")
+    replaced_rows = replaced.rows_loaded
+    late = upload(region, csv_bytes(JANUARY, newline="\n"), "januar-sen.csv")
+    newest = import_file(region, csv_bytes(JANUARY_V2), "januar-rettet.csv")
+    late = ledger_batch_process(batch_id=late.pk)
+    replaced.refresh_from_db()
+
+    assert replaced_rows > 0
+    assert newest.status == ImportBatch.Status.DONE
+    statuses = {replaced.status, late.status}
+    assert statuses == {ImportBatch.Status.SUPERSEDED}
+    assert (replaced.rows_loaded, late.rows_loaded) == (0, 0)
+    assert not LedgerLine.objects.filter(batch__in=[replaced, late]).exists()

@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from rfi.celery import app
+from spend.importer.pipeline import ledger_batches_sweep
 from spend.models import ImportBatch, LedgerLine
-from spend.services import ledger_batches_sweep
 from tests.conftest import client_for as signed_in
 from tests.spend.ledger_files import JANUARY, csv_bytes, media  # noqa: F401 – fixture
 

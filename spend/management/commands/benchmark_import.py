@@ -28,9 +28,9 @@ WITHOUT_MAPPING = """
 import sys, django
 django.setup()
 from django.core.management import call_command
-from spend import services
-services._line_annotator = lambda batch: None
-services.after_lines_loaded = lambda batch, annotator=None: None
+from spend.importer import pipeline
+pipeline._line_annotator = lambda batch: None
+pipeline.after_lines_loaded = lambda batch, annotator=None: None
 call_command("import_ledger", *sys.argv[1:])
 """
 

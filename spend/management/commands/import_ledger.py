@@ -14,8 +14,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from rfi.models import Region
 from spend.importer.errors import ImportRefused
+from spend.importer.pipeline import ledger_batch_create, ledger_batch_process
 from spend.models import ImportBatch
-from spend.services import ledger_batch_create, ledger_batch_process
 
 SHOWN_ERRORS = 20
 
