@@ -10,9 +10,11 @@ site ready (pages render uncached, rfi/cache.py); the others make it answer 503.
 
 from __future__ import annotations
 
+import time
 import uuid
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.db import connection
 
@@ -118,3 +120,36 @@ def health_report() -> tuple[bool, dict]:
     checks = {"database": check_database(), "cache": check_cache(), **check_broker_and_worker()}
     ready, status = _status(checks)
     return ready, {"status": status, "checks": checks}
+
+
+# For anonymous callers: cheap, and only ok/down ----------------------------------------------
+# The error texts name hosts and exceptions: they are for the operator (the secretariat, or
+# Prometheus with the METRICS_TOKEN). Anyone else gets ok/down per component, and the
+# readiness round trip is made at most once per HEALTHZ_CACHE_SECONDS per process, so a
+# flood of anonymous /healthz?ready=1 cannot become a flood of pings to the worker.
+_anonymous_answers: dict[str, tuple[float, tuple[bool, dict]]] = {}
+
+
+def forget_anonymous_answers() -> None:
+    """Drop the remembered anonymous answers (tests; a new process starts without them)."""
+    _anonymous_answers.clear()
+
+
+def without_details(report: dict) -> dict:
+    return {
+        "status": report["status"],
+        "checks": {name: {"ok": check["ok"]} for name, check in report["checks"].items()},
+    }
+
+
+def anonymous_report(*, ready: bool) -> tuple[bool, dict]:
+    seconds = getattr(settings, "HEALTHZ_CACHE_SECONDS", 5)
+    key = "ready" if ready else "live"
+    now = time.monotonic()
+    cached = _anonymous_answers.get(key)
+    if cached and seconds > 0 and now - cached[0] < seconds:
+        return cached[1]
+    healthy, report = (health_report if ready else liveness_report)()
+    answer = (healthy, without_details(report))
+    _anonymous_answers[key] = (now, answer)
+    return answer

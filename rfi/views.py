@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from rfi import home as home_tasks
 from rfi import metrics, permissions, services
 from rfi.forms import AuditFilterForm
-from rfi.health import health_report, liveness_report
+from rfi.health import anonymous_report, health_report, liveness_report
 from rfi.models import Category, Region
 from rfi.selectors import api_tokens_of, audit_page, category_search, memberships_of
 
@@ -100,9 +100,19 @@ def categories(request):
 @never_cache
 @require_GET
 def healthz(request):
-    """Liveness (no round trip to the worker or the cache); ``?ready=1``: readiness."""
-    check = health_report if request.GET.get("ready") else liveness_report
-    healthy, report = check()
+    """Liveness (no round trip to the worker or the cache); ``?ready=1``: readiness.
+
+    The operator (the secretariat, or the METRICS_TOKEN bearer) gets each check's detail,
+    freshly made; anyone else gets ok/down per component, made at most every few seconds.
+    """
+    ready = bool(request.GET.get("ready"))
+    operator = metrics.token_matches(
+        request.headers.get("Authorization", "")
+    ) or permissions.can_view_metrics(request.user)
+    if operator:
+        healthy, report = (health_report if ready else liveness_report)()
+    else:
+        healthy, report = anonymous_report(ready=ready)
     return JsonResponse(report, status=200 if healthy else 503)
 
 

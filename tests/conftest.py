@@ -12,6 +12,7 @@ from django.db import transaction
 from django.test import Client
 from django.test.utils import override_settings
 
+from rfi.health import forget_anonymous_answers
 from rfi.models import Category, Membership, Region
 from rfi.services import collaboration_load
 from tests.factories import MembershipFactory, UserFactory
@@ -55,8 +56,10 @@ def _small_demo_ledger(tmp_path_factory):
 def _fresh_cache():
     # DRF throttling counts requests in the cache; one test must not use up another's quota.
     cache.clear()
+    forget_anonymous_answers()  # /healthz's few-second answer for anonymous callers
     yield
     cache.clear()
+    forget_anonymous_answers()
 
 
 @pytest.fixture

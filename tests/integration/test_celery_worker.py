@@ -17,7 +17,8 @@ def test_a_task_runs_in_the_worker_process_and_returns_its_result(real_broker):
     assert result.successful()
 
 
-def test_healthz_reports_the_broker_ok_through_a_real_worker(real_broker, client, db):
+def test_healthz_reports_the_broker_ok_through_a_real_worker(real_broker, client, db, secretariat):
+    client.force_login(secretariat)  # the operator sees each check's detail
     response = client.get("/healthz?ready=1")
     body = response.json()
     assert response.status_code == 200, body
@@ -25,7 +26,10 @@ def test_healthz_reports_the_broker_ok_through_a_real_worker(real_broker, client
     assert "worker answered" in body["checks"]["worker"]["detail"]
 
 
-def test_healthz_reports_503_when_no_worker_consumes_the_queue(real_broker, client, db):
+def test_healthz_reports_503_when_no_worker_consumes_the_queue(
+    real_broker, client, db, secretariat
+):
+    client.force_login(secretariat)  # the operator sees each check's detail
     # given: the broker is up, but nobody listens on this queue
     from rfi.celery import app
 

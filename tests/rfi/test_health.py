@@ -7,6 +7,7 @@ import time
 import pytest
 from django.urls import reverse
 
+from rfi import health
 from rfi.celery import app
 from rfi.tasks import BrokerUnavailable, enqueue, ping
 
@@ -43,8 +44,15 @@ def dead_broker(monkeypatch):
 READY = {"ready": "1"}
 
 
-def test_healthz_in_embedded_mode(client):
-    response = client.get(reverse("healthz"), READY)
+@pytest.fixture
+def operator(client, secretariat):
+    """The secretariat: /healthz shows it each check's detail."""
+    client.force_login(secretariat)
+    return client
+
+
+def test_healthz_in_embedded_mode(operator):
+    response = operator.get(reverse("healthz"), READY)
 
     body = response.json()
     assert response.status_code == 200
@@ -72,9 +80,9 @@ def test_in_embedded_mode_a_task_runs_in_process():
     assert result.get(timeout=1) == "pong"
 
 
-def test_healthz_reports_an_unreachable_broker_quickly(client, dead_broker):
+def test_healthz_reports_an_unreachable_broker_quickly(operator, dead_broker):
     started = time.monotonic()
-    response = client.get(reverse("healthz"), READY)
+    response = operator.get(reverse("healthz"), READY)
     elapsed = time.monotonic() - started
 
     body = response.json()
@@ -102,11 +110,11 @@ def test_enqueue_on_a_dead_broker_fails_fast_and_clearly(dead_broker):
     assert "rfi.ping" in message
 
 
-def test_the_broker_address_in_a_report_hides_its_password(client, monkeypatch, dead_broker):
+def test_the_broker_address_in_a_report_hides_its_password(operator, monkeypatch, dead_broker):
     monkeypatch.setitem(app.conf, "broker_url", "redis://:s3cret-pw@127.0.0.1:1/0")
     _drop_cached_connections(monkeypatch)
 
-    body = client.get(reverse("healthz"), READY).json()
+    body = operator.get(reverse("healthz"), READY).json()
 
     assert "s3cret-pw" not in body["checks"]["broker"]["detail"]
     assert "redis://127.0.0.1:1/0" in body["checks"]["broker"]["detail"]
@@ -167,3 +175,35 @@ class _FakeConnection:
 
     def ensure_connection(self, **kwargs):
         return self
+
+
+def test_anonymous_callers_get_ok_or_down_only_and_a_recent_answer(
+    client, dead_broker, monkeypatch, settings
+):
+    made = []
+    real = health.health_report
+
+    def counted():
+        made.append(1)
+        return real()
+
+    monkeypatch.setattr(health, "health_report", counted)
+    settings.HEALTHZ_CACHE_SECONDS = 5
+
+    answers = [client.get(reverse("healthz"), READY) for _ in range(3)]
+
+    body = answers[0].json()
+    assert [a.status_code for a in answers] == [503, 503, 503]
+    assert body["checks"]["broker"] == {"ok": False}  # no host, no exception text
+    assert all("detail" not in check for check in body["checks"].values())
+    assert len(made) == 1  # one round trip for the three requests
+
+
+def test_prometheus_with_the_metrics_token_gets_the_details(client, settings):
+    settings.METRICS_TOKEN = "a-long-random-operator-token"
+
+    body = client.get(
+        reverse("healthz"), READY, headers={"Authorization": "Bearer a-long-random-operator-token"}
+    ).json()
+
+    assert body["checks"]["cache"]["detail"] == "LocMemCache"
