@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from kpi import definitions
 from kpi.models import KpiRun, KpiSnapshot, Strategy, StrategyTarget
+from rfi.cpv import significant_prefix
 from rfi.models import Region
 
 # Strategies and targets -----------------------------------------------------------------------
@@ -343,7 +344,7 @@ def _covered_category_q(region: Region):
         "category__code", "start_date", "end_date", "extended_until"
     )
     for code, start, end, extended in contracts:
-        ranges[code[:2] + code[2:].rstrip("0")].append((start, extended or end))
+        ranges[significant_prefix(code)].append((start, extended or end))
     condition = Q(pk__in=[])
     for prefix, spans in sorted(ranges.items()):
         merged: list[list[date]] = []

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from rfi import permissions
+from rfi.cpv import category_by_code
 from rfi.models import Category, Region
 from suppliers import services
 from suppliers.models import Contract, Supplier
@@ -103,7 +104,6 @@ KINDS = {
 }
 TRUE_WORDS = {"1", "x", "yes", "y", "true", "ja", "j", "sand"}
 FALSE_WORDS = {"", "0", "no", "n", "false", "nej", "falsk"}
-CPV_PATTERN = re.compile(r"^(\d{8})(?:-(\d))?$")
 
 
 @dataclass
@@ -301,19 +301,10 @@ def _category(raw, lookups: _Lookups) -> Category:
         text = text.zfill(8)  # a spreadsheet drops the leading zero of 03000000
     if not text:
         raise CellError(_("Give the contract's CPV code."))
-    match = CPV_PATTERN.match(text)
-    if not match:
-        raise CellError(_("Type a CPV code of eight digits, e.g. 33141000 or 33141000-0."))
-    code, digit = match.groups()
-    category = lookups.category(code)
-    if category is None:
-        raise CellError(_("The CPV code %(code)s does not exist.") % {"code": code})
-    if digit is not None and digit != category.check_digit:
-        raise CellError(
-            _("The check digit of %(code)s is %(digit)s, not %(given)s.")
-            % {"code": code, "digit": category.check_digit, "given": digit}
-        )
-    return category
+    try:
+        return category_by_code(text, lookup=lookups.category)
+    except ValidationError as error:
+        raise CellError(error.messages[0]) from error
 
 
 def _kind(raw) -> str:
