@@ -7,11 +7,12 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from rfi import permissions
+from rfi.cpv import category_by_code
+from rfi.forms import apply_service_errors
 from rfi.models import Region
 from spend import rules
 from spend.importer.columns import CANONICAL
 from spend.models import ColumnMapping, ExclusionRule, MappingRule
-from tenders.ufo.forms import category_by_code
 
 COLUMN_LABELS = {
     "posting_date": _("Posting date"),
@@ -106,9 +107,7 @@ class MappingRuleForm(_RuleForm):
             try:
                 data.update(rules.clean_mapping_rule(data))
             except ValidationError as error:
-                for name, messages in error.message_dict.items():
-                    for message in messages:
-                        self.add_error(name, message)
+                apply_service_errors(self, error)
         return data
 
 
@@ -138,9 +137,7 @@ class ExclusionRuleForm(_RuleForm):
             try:
                 data.update(rules.clean_exclusion_rule(data))
             except ValidationError as error:
-                for name, messages in error.message_dict.items():
-                    for message in messages:
-                        self.add_error(name, message)
+                apply_service_errors(self, error)
         return data
 
 

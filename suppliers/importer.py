@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from rfi import permissions
 from rfi.cpv import category_by_code
+from rfi.forms import parse_amount_text
 from rfi.models import Category, Region
 from suppliers import services
 from suppliers.models import Contract, Supplier
@@ -207,11 +208,6 @@ def _text(raw) -> str:
     return "" if raw is None else str(raw).strip()
 
 
-# Danish 1.250.000,50 or 1250000,50; English 1,250,000.50 or 1250000.50; or whole numbers.
-COMMA_DECIMAL = re.compile(r"^(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d+))?$")
-POINT_DECIMAL = re.compile(r"^(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$")
-
-
 def parse_amount(raw, *, decimal_comma: bool) -> Decimal:
     """An annual value in DKK: a number cell, or text with a decimal comma or point.
 
@@ -223,20 +219,8 @@ def parse_amount(raw, *, decimal_comma: bool) -> Decimal:
     if isinstance(raw, int | float | Decimal):
         value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
     else:
-        text = re.sub(r"(?i)\s|kr\.?|dkk", "", str(raw).replace("\xa0", ""))
-        patterns = (
-            (COMMA_DECIMAL, "."),
-            (POINT_DECIMAL, ","),
-        )
-        if not decimal_comma:
-            patterns = patterns[::-1]
-        value = None
-        for pattern, thousands in patterns:
-            match = pattern.match(text)
-            if match:
-                whole, fraction = match.groups()
-                value = Decimal(whole.replace(thousands, "") + "." + (fraction or "0"))
-                break
+        text = str(raw).strip()
+        value = parse_amount_text(text, decimal_comma=decimal_comma)
         if value is None:
             raise CellError(
                 _("Not an amount: write e.g. 1.250.000,50 or 1250000.50.")

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rfi import permissions
+from rfi.forms import apply_service_errors
 from rfi.models import Category, PartnerBody, Region
 from tenders import selectors, services
 from tenders.forms import OptionExerciseForm, ParticipationForm, TenderCaseForm
@@ -32,17 +33,6 @@ BADGE_SYMBOLS = {
     Participation.Status.OPTED_OUT: "÷",
     Participation.Status.PENDING: "?",
 }
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form: by field when the form has it."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            target = name if name in form.fields else None
-            for item in errors:
-                form.add_error(target, item)
-    else:
-        form.add_error(None, error)
 
 
 def _tender(reference: str) -> TenderCase:
@@ -148,7 +138,7 @@ def tender_create(request):
         try:
             tender = services.tender_create(actor=request.user, **form.service_fields())
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -174,7 +164,7 @@ def tender_edit(request, reference: str):
                 tender=form.instance, actor=request.user, **form.service_fields()
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -419,7 +409,7 @@ def participation_edit(request, reference: str, region_code: str):
                     estimated_annual_value=data["estimated_annual_value"],
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 messages.success(
                     request,

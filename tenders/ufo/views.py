@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rfi import permissions
+from rfi.forms import apply_service_errors
 from rfi.models import Region
 from tenders import selectors, services
 from tenders.models import (
@@ -29,7 +30,6 @@ from tenders.ufo.forms import (
     DecisionForm,
     SavingsForm,
     ScoreForm,
-    apply_service_errors,
 )
 
 SAVINGS_GROUPS = ("tender", "region", "area", "year")
