@@ -107,11 +107,7 @@ def snapshots_visible_to(user) -> QuerySet[KpiSnapshot]:
         return qs
     if not permissions.can_view_internal_pages(user):
         return qs.none()
-    region_ids = [
-        r.pk
-        for r in Region.objects.filter(active=True)
-        if permissions.can_view_region_kpis(user, r)
-    ]
+    region_ids = [r.pk for r in permissions.regions_where(user, permissions.can_view_region_kpis)]
     return qs.filter(key__in=definitions.REGION_KEYS, region_id__in=region_ids)
 
 

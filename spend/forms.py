@@ -32,11 +32,7 @@ COLUMN_LABELS = {
 
 def editable_regions(user) -> list[Region]:
     """The regions whose rules the user may write."""
-    return [
-        region
-        for region in Region.objects.filter(active=True)
-        if permissions.can_edit_spend_rules(user, region)
-    ]
+    return permissions.regions_where(user, permissions.can_edit_spend_rules)
 
 
 class _RegionField(forms.ModelChoiceField):

@@ -51,11 +51,7 @@ class TenderCaseForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        allowed = [
-            region.pk
-            for region in Region.objects.filter(active=True)
-            if permissions.can_lead_tender_as(user, region)
-        ]
+        allowed = [r.pk for r in permissions.regions_where(user, permissions.can_lead_tender_as)]
         lead_region = self.fields["lead_region"]
         lead_region.queryset = Region.objects.filter(pk__in=allowed)
         if len(allowed) == 1:

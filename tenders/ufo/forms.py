@@ -17,10 +17,10 @@ SCORE_CHOICES = [(str(n), str(n)) for n in range(1, 6)]
 
 def regions_of(user) -> list[Region]:
     """The regions the user holds a role in; the secretariat speaks for every region."""
-    regions = Region.objects.filter(active=True)
-    if permissions.is_secretariat(user):
-        return list(regions)
-    return [r for r in regions if permissions.roles_in(user, r)]
+    return permissions.regions_where(
+        user,
+        lambda user, region: permissions.is_secretariat(user) or permissions.roles_in(user, region),
+    )
 
 
 class CandidateForm(forms.Form):

@@ -281,11 +281,9 @@ def savings_edit(request, reference: str):
         TenderCase.objects.select_related("category", "lead_region", "lead_partner"),
         reference=reference,
     )
-    allowed = [
-        region
-        for region in Region.objects.filter(active=True)
-        if permissions.can_record_savings(request.user, tender, region)
-    ]
+    allowed = permissions.regions_where(
+        request.user, lambda user, region: permissions.can_record_savings(user, tender, region)
+    )
     form = None
     if request.method == "POST":
         posted_pk = request.POST.get("region", "")
