@@ -1,5 +1,5 @@
-"""Form pieces every app uses: the date picker, amounts as Danes type them, CPV codes,
-and a service's ValidationError shown on the form."""
+"""Forms of the project package, and the form pieces every app uses: the date picker,
+amounts as Danes type them, CPV codes, and a service's ValidationError shown on a form."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from rfi import cpv
-from rfi.models import Category
+from rfi.models import Category, Region
+from rfi.selectors import audit_kinds
 
 
 class DateInput(forms.DateInput):
@@ -127,3 +128,31 @@ def apply_service_errors(
         name = field_map.get(key, key)
         for message in messages:
             form.add_error(name if name in form.fields else None, message)
+
+
+class AuditFilterForm(forms.Form):
+    """/historik/: narrow the audit trail by region, user, kind of record and date."""
+
+    region = forms.ModelChoiceField(
+        label=_("Region"),
+        queryset=Region.objects.order_by("code"),
+        required=False,
+        empty_label=_("All regions"),
+    )
+    user = forms.CharField(label=_("User"), required=False, max_length=150)
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", _("All kinds"))] + [
+            (kind.key, kind.label.capitalize()) for kind in audit_kinds()
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        first, last = cleaned.get("date_from"), cleaned.get("date_to")
+        if first and last and last < first:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return cleaned

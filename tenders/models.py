@@ -362,9 +362,13 @@ class ScoreSheet(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("UFO score sheet")
         constraints = [
             models.UniqueConstraint(fields=["candidate", "scorer"], name="one_sheet_per_scorer")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.candidate} – {self.scorer}"
 
 
 class Score(models.Model):
@@ -374,14 +378,20 @@ class Score(models.Model):
         _("score"), validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
     comment = models.TextField(_("comment"), blank=True)
+    # A resubmitted sheet changes its scores in place, so every earlier score stays here.
+    history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("UFO score")
         constraints = [
             models.UniqueConstraint(fields=["sheet", "criterion"], name="one_score_per_criterion"),
             models.CheckConstraint(
                 condition=models.Q(value__gte=1, value__lte=5), name="score_between_1_and_5"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.sheet}: {self.criterion} = {self.value}"
 
 
 class SavingsMethod(CodedList):

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from rfi import permissions
 from rfi.models import Region
+from rfi.validation import check_values, date_error, merge_errors, text_error
 from tenders.models import (
     CandidateArea,
     OptOutReason,
@@ -68,6 +69,16 @@ def _with_actor(obj, actor) -> None:
     obj._history_user = actor if actor and actor.is_authenticated else None
 
 
+def _refuse_bad_values(errors: dict, *, texts: dict | None = None, dates: dict | None = None):
+    """Add control-character and implausible-date errors for loose service arguments."""
+    for name, text in (texts or {}).items():
+        if text and (message := text_error(str(text), multiline=True)):
+            errors.setdefault(name, []).append(message)
+    for name, day in (dates or {}).items():
+        if day and (message := date_error(day)):
+            errors.setdefault(name, []).append(message)
+
+
 # Tender cases -------------------------------------------------------------------------
 
 
@@ -107,6 +118,7 @@ def tender_validate(tender: TenderCase) -> None:
         errors.setdefault("lead_region", []).append(
             _("Choose a lead region or a lead partner body (one of them).")
         )
+    merge_errors(errors, tender)
     if errors:
         raise ValidationError(errors)
 
@@ -218,6 +230,14 @@ def participation_decide(
             ]
     if status == statuses.PENDING:
         errors["status"] = [_("A decision cannot be set back to pending.")]
+    _refuse_bad_values(
+        errors,
+        texts={"justification": justification},
+        dates={
+            "existing_contract_end": existing_contract_end,
+            "option_expected_join": option_expected_join,
+        },
+    )
     if errors:
         raise ValidationError(errors)
 
@@ -266,6 +286,10 @@ def participation_exercise_option(
         raise ValidationError({"status": _("Only a region on an option can exercise it.")})
     if participation.option_exercised_on:
         raise ValidationError({"option_exercised_on": _("The option has already been exercised.")})
+    errors: dict[str, list[str]] = {}
+    _refuse_bad_values(errors, dates={"option_exercised_on": exercised_on})
+    if errors:
+        raise ValidationError(errors)
     participation.option_exercised_on = exercised_on
     _with_actor(participation, actor)
     participation.save()
@@ -288,6 +312,7 @@ def candidate_create(*, actor, title, category, plan_year, description="", propo
         proposer_region=proposer_region,
     )
     candidate.full_clean(exclude=["proposed_by"])
+    check_values(candidate)
     _with_actor(candidate, actor)
     candidate.save()
     return candidate
@@ -316,6 +341,13 @@ def score_sheet_submit(
             errors[criterion.code] = [_("Score “%(c)s” from 1 to 5.") % {"c": criterion.label}]
     if with_other_body not in ScoreSheet.OtherBody.values:
         errors["with_other_body"] = [_("Answer yes, no or worth examining.")]
+    _refuse_bad_values(
+        errors,
+        texts={
+            "other_body_comment": other_body_comment,
+            **{code: (value[1] or "") for code, value in scores.items()},
+        },
+    )
     if errors:
         raise ValidationError(errors)
     sheet, _created = ScoreSheet.objects.get_or_create(candidate=candidate, scorer=scorer)
@@ -324,16 +356,19 @@ def score_sheet_submit(
     sheet.other_body_comment = other_body_comment
     _with_actor(sheet, scorer)
     sheet.save()
-    sheet.scores.all().delete()
-    Score.objects.bulk_create(
-        Score(
-            sheet=sheet,
-            criterion=criterion,
-            value=int(scores[criterion.code][0]),
-            comment=scores[criterion.code][1] or "",
-        )
-        for criterion in criteria
-    )
+    # Scores change in place (each change kept in the history), never deleted and re-made.
+    existing = {score.criterion_id: score for score in sheet.scores.all()}
+    for criterion in criteria:
+        value, comment = int(scores[criterion.code][0]), scores[criterion.code][1] or ""
+        score = existing.pop(criterion.pk, None) or Score(sheet=sheet, criterion=criterion)
+        if score.pk and (score.value, score.comment) == (value, comment):
+            continue
+        score.value, score.comment = value, comment
+        _with_actor(score, scorer)
+        score.save()
+    for retired in existing.values():  # criteria no longer active
+        _with_actor(retired, scorer)
+        retired.delete()
     return sheet
 
 
@@ -422,6 +457,8 @@ def candidate_decide(
         candidate.tender = tender
         candidate.status = CandidateArea.Status.APPROVED
     elif decision == Decision.REJECT:
+        if error := text_error(reason or "", multiline=True):
+            raise ValidationError({"reason": error})
         if not reason.strip():
             raise ValidationError({"reason": _("Give the reason for rejecting.")})
         candidate.status = CandidateArea.Status.REJECTED
@@ -465,6 +502,9 @@ def savings_record(
         errors["new_annual_cost"] = [_("The new annual cost cannot be negative.")]
     if contract_start and contract_end and contract_end < contract_start:
         errors["contract_end"] = [_("The contract cannot end before it starts.")]
+    _refuse_bad_values(
+        errors, dates={"contract_start": contract_start, "contract_end": contract_end}
+    )
     if errors:
         raise ValidationError(errors)
     record = SavingsRecord.objects.filter(tender=tender, region=region).first() or SavingsRecord(

@@ -287,6 +287,7 @@ ROUTES: dict[str, Route] = {
     "healthz": Route(Access.PUBLIC),
     "metrics": Route(Access.OPERATOR),
     "me": Route(Access.SIGNED_IN),
+    "api_token_revoke": Route(Access.POST_ONLY, kwargs=lambda data: {"token_key": "all"}),
     "audit_log": Route(Access.SECRETARIAT),
     "categories": Route(Access.SIGNED_IN),
     "login": Route(Access.GUESTS),

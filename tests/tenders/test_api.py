@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from rfi.models import Category, Membership
+from rfi.services import api_token_issue
 from tenders import services
 from tenders.models import (
     CandidateArea,
@@ -494,11 +494,11 @@ def test_savings_before_award_are_400(plan, officer_rm):
 
 
 def test_token_authentication(plan, officer_rm):
-    token = Token.objects.create(user=officer_rm)
+    token, _record = api_token_issue(user=officer_rm)
     client = APIClient()
 
     refused = client.get(reverse("tender-list"), HTTP_AUTHORIZATION="Token wrong")
-    accepted = client.get(reverse("tender-list"), HTTP_AUTHORIZATION=f"Token {token.key}")
+    accepted = client.get(reverse("tender-list"), HTTP_AUTHORIZATION=f"Token {token}")
 
     # SessionAuthentication comes first in the settings, so DRF answers 403 rather than 401.
     assert refused.status_code in {401, 403} and "results" not in refused.json()
@@ -506,14 +506,14 @@ def test_token_authentication(plan, officer_rm):
 
 
 def test_token_writes_are_in_the_history_under_the_user(plan, officer_rm):
-    token = Token.objects.create(user=officer_rm)
+    token, _record = api_token_issue(user=officer_rm)
     rm = participation_of(plan["own"], "RM")
 
     APIClient().patch(
         reverse("participation-detail", kwargs={"pk": rm.pk}),
         {"status": "full"},
         format="json",
-        HTTP_AUTHORIZATION=f"Token {token.key}",
+        HTTP_AUTHORIZATION=f"Token {token}",
     )
 
     rm.refresh_from_db()
