@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from rfi import home as home_tasks
 from rfi import metrics, permissions, services
 from rfi.forms import AuditFilterForm
 from rfi.health import health_report
@@ -19,9 +20,11 @@ from rfi.selectors import api_tokens_of, audit_page, category_search, membership
 
 
 def home(request):
+    """Each of the user's roles with its tasks (rfi/home.py); the regions for everyone."""
     context = {
         "regions": Region.objects.filter(active=True),
         "can_view_internal": permissions.can_view_internal_pages(request.user),
+        "sections": home_tasks.sections_for(request.user),
     }
     return render(request, "rfi/home.html", context)
 

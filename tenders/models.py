@@ -5,11 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from rfi.cpv import significant_prefix
 from rfi.models import Category, PartnerBody, Region, _in_language
 
 MONEY = {"max_digits": 15, "decimal_places": 2}
@@ -26,6 +27,20 @@ class PlanSettings(models.Model):
         max_length=50,
         default="14,3",
         help_text=_("Comma-separated, e.g. 14,3"),
+    )
+
+    class DecisionRule(models.TextChoices):
+        UNANIMITY = "unanimity", _("Unanimity: every active region approves")
+        MAJORITY = "majority", _("Majority: more than half of the active regions approve")
+
+    decision_rule = models.CharField(
+        _("how the chiefs decide on a recommended area"),
+        max_length=20,
+        choices=DecisionRule.choices,
+        default=DecisionRule.UNANIMITY,
+    )
+    participation_round_days = models.PositiveIntegerField(
+        _("days the regions have to decide on participation after an approval"), default=56
     )
     history = HistoricalRecords()
 
@@ -167,6 +182,54 @@ class TenderCase(models.Model):
     def lead_name(self) -> str:
         lead = self.lead_region or self.lead_partner
         return lead.name if lead else ""
+
+
+def normalise_cpv_prefix(value: str) -> str:
+    """A CPV code or prefix as a prefix: digits only, trailing zeros after the division dropped.
+
+    33141000 and 33141000-0 become 33141 (KPI.md's convention for a contract's category).
+    """
+    return significant_prefix(value or "")
+
+
+class AreaMapping(models.Model):
+    """A CPV prefix and the area its purchases belong to; the suggestion for a case's area.
+
+    The longest prefix that starts a case's CPV code wins; a code no prefix matches is
+    goods and services. The secretariat keeps the list (admin); seed_reference loads the
+    seeded rows (tenders/data/plan_reference.json) and leaves edited ones alone.
+    """
+
+    prefix = models.CharField(
+        _("CPV prefix"),
+        max_length=8,
+        unique=True,
+        validators=[
+            RegexValidator(r"^\d{2,8}$", _("Type two to eight digits of a CPV code, e.g. 33141."))
+        ],
+        help_text=_(
+            "The first digits of the CPV codes it covers, e.g. 33141 for disposable medical "
+            "consumables; trailing zeros are dropped (33141000 is 33141)."
+        ),
+    )
+    area = models.CharField(_("area"), max_length=30, choices=TenderCase.Area.choices)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["prefix"]
+        verbose_name = _("area mapping")
+        verbose_name_plural = _("area mappings")
+
+    def __str__(self) -> str:
+        return f"{self.prefix} → {self.get_area_display()}"
+
+    def clean(self) -> None:
+        self.prefix = normalise_cpv_prefix(self.prefix)
+
+    def save(self, *args, **kwargs) -> None:
+        self.prefix = normalise_cpv_prefix(self.prefix)
+        super().save(*args, **kwargs)
 
 
 class Participation(models.Model):
@@ -314,6 +377,13 @@ class CandidateArea(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_reason = models.TextField(_("reason"), blank=True)
     postponed_to_year = models.PositiveIntegerField(_("postponed to"), null=True, blank=True)
+    meeting_date = models.DateField(
+        _("chiefs' meeting"),
+        null=True,
+        blank=True,
+        help_text=_("The meeting where the chiefs decide; chiefs who have not voted are reminded."),
+    )
+    minutes_reference = models.CharField(_("minutes reference"), max_length=200, blank=True)
     tender = models.OneToOneField(
         TenderCase,
         verbose_name=_("tender case"),
@@ -332,6 +402,41 @@ class CandidateArea(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.plan_year})"
+
+
+class CandidateVote(models.Model):
+    """One region's vote, cast by its procurement chief, on a recommended area."""
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve", _("Approve")
+        REJECT = "reject", _("Reject")
+        POSTPONE = "postpone", _("Postpone")
+
+    candidate = models.ForeignKey(CandidateArea, on_delete=models.CASCADE, related_name="votes")
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT)
+    decision = models.CharField(_("vote"), max_length=10, choices=Decision.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    postpone_to_year = models.PositiveIntegerField(_("postpone to"), null=True, blank=True)
+    voted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("voted by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    voted_at = models.DateTimeField(_("voted at"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["region__code"]
+        verbose_name = _("chief's vote")
+        verbose_name_plural = _("chiefs' votes")
+        constraints = [
+            models.UniqueConstraint(fields=["candidate", "region"], name="one_vote_per_region")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.candidate} · {self.region.code} · {self.get_decision_display()}"
 
 
 class ScoreSheet(models.Model):

@@ -12,17 +12,22 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rfi import permissions
-from rfi.models import Region
+from rfi.models import Membership, Region
 from rfi.validation import check_values, date_error, merge_errors, text_error
 from tenders.models import (
+    AreaMapping,
     CandidateArea,
+    CandidateVote,
     OptOutReason,
     Participation,
     PlanSettings,
@@ -140,6 +145,8 @@ def tender_create(*, actor, reference: str | None = None, **fields) -> TenderCas
     unknown = set(fields) - set(TENDER_FIELDS)
     if unknown:
         raise TypeError(f"unknown tender fields: {sorted(unknown)}")
+    if not fields.get("area") and fields.get("category") is not None:
+        fields["area"] = area_of(fields["category"])  # no choice made: the suggestion
     tender = TenderCase(**fields)
     if not permissions.can_lead_tender_as(actor, tender.lead_region):
         raise PermissionDenied(_("Officers log cases that their own region leads."))
@@ -166,6 +173,8 @@ def tender_update(*, tender: TenderCase, actor, **fields) -> TenderCase:
     unknown = set(fields) - set(TENDER_FIELDS)
     if unknown:
         raise TypeError(f"unknown tender fields: {sorted(unknown)}")
+    if "area" in fields and not fields["area"]:
+        fields["area"] = area_of(fields.get("category") or tender.category)
     for name, value in fields.items():
         setattr(tender, name, value)
     if "lead_region" in fields and not permissions.can_lead_tender_as(actor, tender.lead_region):
@@ -254,6 +263,38 @@ def participation_decide(
         participation.estimated_annual_value = estimated_annual_value
     participation.decided_by = actor
     participation.decided_at = timezone.now()
+    _with_actor(participation, actor)
+    participation.save()
+    return participation
+
+
+@transaction.atomic
+def participation_add(*, tender: TenderCase, region: Region, actor) -> Participation:
+    """The region's participation in the case, created pending if it has none yet (a
+    region activated after the case was logged)."""
+    participation = Participation.objects.filter(tender=tender, region=region).first()
+    if participation is not None:
+        return participation
+    participation = Participation(tender=tender, region=region)
+    if not (
+        permissions.can_edit_tender(actor, tender)
+        or permissions.can_set_participation(actor, participation)
+    ):
+        raise PermissionDenied(_("You may set only your own region's participation."))
+    _with_actor(participation, actor)
+    participation.save()
+    return participation
+
+
+def participation_estimate(
+    *, participation: Participation, actor, estimated_annual_value: Decimal | None
+) -> Participation:
+    """Change only the region's estimated annual value (also while it has not decided)."""
+    if not permissions.can_set_participation(actor, participation):
+        raise PermissionDenied(_("You may set only your own region's participation."))
+    if estimated_annual_value is not None and estimated_annual_value < 0:
+        raise ValidationError({"estimated_annual_value": _("The amount cannot be negative.")})
+    participation.estimated_annual_value = estimated_annual_value
     _with_actor(participation, actor)
     participation.save()
     return participation
@@ -401,14 +442,32 @@ def suggest_lead_region(*, category) -> Region | None:
     return Region.objects.get(pk=first["lead_region"]) if first else None
 
 
-MEDICO_DIVISIONS = ("33",)
+def area_mappings() -> dict[str, str]:
+    """CPV prefix → area, as the secretariat keeps them (AreaMapping)."""
+    return dict(AreaMapping.objects.values_list("prefix", "area"))
+
+
+def area_for_code(code: str, mappings: dict[str, str] | None = None) -> str:
+    """The suggested area of a CPV code: the longest mapped prefix wins.
+
+    A code no prefix matches is goods and services (medico and acquisitions is the
+    specific area: medico-technical equipment and investments).
+    """
+    mappings = area_mappings() if mappings is None else mappings
+    code = (code or "").split("-", 1)[0]
+    for length in range(len(code), 1, -1):
+        area = mappings.get(code[:length])
+        if area:
+            return area
+    return TenderCase.Area.GOODS_SERVICES
 
 
 def area_of(category) -> str:
-    """Medical equipment (CPV division 33) is medico; everything else goods and services."""
-    if category.code[:2] in MEDICO_DIVISIONS:
-        return TenderCase.Area.MEDICO_ACQUISITIONS
-    return TenderCase.Area.GOODS_SERVICES
+    """The suggested area of a case in ``category`` (AreaMapping, longest prefix wins).
+
+    A suggestion only: the officer chooses the case's area and it is stored on the case.
+    """
+    return area_for_code(category.code)
 
 
 class Decision:
@@ -416,6 +475,160 @@ class Decision:
     REJECT = "reject"
     POSTPONE = "postpone"
     CHOICES = (APPROVE, REJECT, POSTPONE)
+
+
+def _approved_case(candidate: CandidateArea, *, lead_region: Region | None, actor) -> TenderCase:
+    """The tender case an approved area becomes: in its target plan year, with a deadline."""
+    plan_settings = PlanSettings.current()
+    lead_region = (
+        lead_region
+        or suggest_lead_region(category=candidate.category)
+        or candidate.proposer_region
+        or Region.objects.filter(active=True).order_by("code").first()
+    )
+    today = timezone.localdate()
+    tender = TenderCase(
+        reference=_next_reference(candidate.plan_year),
+        title=candidate.title,
+        description=candidate.description,
+        category=candidate.category,
+        area=area_of(candidate.category),
+        kind=TenderCase.Kind.FRAMEWORK,
+        has_options=True,
+        lead_region=lead_region,
+        expected_tender_start=max(dt.date(candidate.plan_year, 1, 1), today),
+        decision_deadline=today + dt.timedelta(days=plan_settings.participation_round_days),
+    )
+    _with_actor(tender, actor)
+    tender.save()
+    for region in Region.objects.filter(active=True):
+        participation = Participation(tender=tender, region=region)
+        _with_actor(participation, actor)
+        participation.save()
+    return tender
+
+
+def _check_decision(decision: str, reason: str, postpone_to_year, candidate) -> None:
+    if decision not in Decision.CHOICES:
+        raise ValidationError({"decision": _("Approve, reject or postpone.")})
+    if error := text_error(reason or "", multiline=True):
+        raise ValidationError({"reason": error})
+    if decision == Decision.REJECT and not (reason or "").strip():
+        raise ValidationError({"reason": _("Give the reason for rejecting.")})
+    if decision == Decision.POSTPONE:
+        if not postpone_to_year or postpone_to_year <= candidate.plan_year - 1:
+            raise ValidationError({"postpone_to_year": _("Give the year to postpone to.")})
+        if not (reason or "").strip():
+            raise ValidationError({"reason": _("Give the reason for postponing.")})
+
+
+def _conclude(
+    candidate: CandidateArea,
+    *,
+    decision: str,
+    actor,
+    reason: str,
+    lead_region: Region | None = None,
+    postpone_to_year: int | None = None,
+) -> CandidateArea:
+    if decision == Decision.APPROVE:
+        candidate.tender = _approved_case(candidate, lead_region=lead_region, actor=actor)
+        candidate.status = CandidateArea.Status.APPROVED
+    elif decision == Decision.REJECT:
+        candidate.status = CandidateArea.Status.REJECTED
+    else:
+        candidate.status = CandidateArea.Status.POSTPONED
+        candidate.postponed_to_year = postpone_to_year
+    candidate.decision_reason = reason.strip()
+    candidate.decided_by = actor
+    candidate.decided_at = timezone.now()
+    _with_actor(candidate, actor)
+    candidate.save()
+    return candidate
+
+
+@dataclass
+class Outcome:
+    """What the votes cast so far decide under the collaboration's decision rule."""
+
+    decision: str | None  # None: not decided yet
+    votes: dict[str, int]
+    waiting_for: list[Region]
+    reason: str = ""
+    postpone_to_year: int | None = None
+
+
+def decision_outcome(candidate: CandidateArea) -> Outcome:
+    """Unanimity: one rejection decides; approval needs every active region; otherwise,
+    once all have voted, the area is postponed. Majority: more than half of the active
+    regions approve, or reject; once all have voted without a majority, it is postponed.
+    Every reason is kept in the decision's reason, region by region."""
+    active = list(Region.objects.filter(active=True).order_by("code"))
+    votes = {v.region_id: v for v in candidate.votes.select_related("region")}
+    cast = [votes[r.pk] for r in active if r.pk in votes]
+    counts = {choice: sum(v.decision == choice for v in cast) for choice in Decision.CHOICES}
+    waiting = [r for r in active if r.pk not in votes]
+    reasons = "\n".join(f"{v.region.code}: {v.reason.strip()}" for v in cast if v.reason.strip())
+    later = max((v.postpone_to_year or 0 for v in cast), default=0) or candidate.plan_year + 1
+    rule = PlanSettings.current().decision_rule
+    decision = None
+    if rule == PlanSettings.DecisionRule.MAJORITY:
+        if counts[Decision.APPROVE] * 2 > len(active):
+            decision = Decision.APPROVE
+        elif counts[Decision.REJECT] * 2 > len(active):
+            decision = Decision.REJECT
+        elif not waiting:
+            decision = Decision.POSTPONE
+    elif counts[Decision.REJECT]:
+        decision = Decision.REJECT
+    elif not waiting:
+        decision = (
+            Decision.APPROVE if counts[Decision.APPROVE] == len(active) else Decision.POSTPONE
+        )
+    return Outcome(decision, counts, waiting, reasons, later)
+
+
+@transaction.atomic
+def candidate_vote(
+    *,
+    candidate: CandidateArea,
+    actor,
+    decision: str,
+    region: Region | None = None,
+    reason: str = "",
+    postpone_to_year: int | None = None,
+) -> CandidateArea:
+    """A chief records the region's vote; the area is decided when the rule is met."""
+    if region is None:
+        chief_of = permissions.regions_with_role(actor, permissions.Role.CHIEF)
+        if len(chief_of) != 1:
+            raise ValidationError({"region": _("Choose the region you vote for.")})
+        region = Region.objects.get(pk=next(iter(chief_of)))
+    if not permissions.can_vote_candidate(actor, region):
+        raise PermissionDenied(_("Only the region's procurement chief casts its vote."))
+    candidate = CandidateArea.objects.select_for_update().get(pk=candidate.pk)
+    if candidate.status != CandidateArea.Status.RECOMMENDED:
+        raise ValidationError(_("Only a recommended candidate area can be decided."))
+    _check_decision(decision, reason, postpone_to_year, candidate)
+    vote = CandidateVote.objects.filter(candidate=candidate, region=region).first()
+    vote = vote or CandidateVote(candidate=candidate, region=region)
+    vote.decision = decision
+    vote.reason = (reason or "").strip()
+    vote.postpone_to_year = postpone_to_year if decision == Decision.POSTPONE else None
+    vote.voted_by = actor
+    vote.voted_at = timezone.now()
+    _with_actor(vote, actor)
+    vote.save()
+    outcome = decision_outcome(candidate)
+    if outcome.decision is None:
+        return candidate
+    return _conclude(
+        candidate,
+        decision=outcome.decision,
+        actor=actor,
+        reason=outcome.reason,
+        postpone_to_year=outcome.postpone_to_year,
+    )
 
 
 @transaction.atomic
@@ -427,52 +640,102 @@ def candidate_decide(
     lead_region: Region | None = None,
     reason: str = "",
     postpone_to_year: int | None = None,
+    meeting_date: dt.date | None = None,
+    minutes_reference: str = "",
 ) -> CandidateArea:
-    """A chief approves (creating the tender case), rejects with a reason, or postpones."""
+    """The chiefs decide together.
+
+    A chief's call records the region's vote (``candidate_vote``); the secretariat records
+    a meeting's decision on everyone's behalf, with the meeting date and minutes reference.
+    """
     if not permissions.can_decide_candidate(actor, candidate):
         raise PermissionDenied(_("Only the procurement chiefs decide on candidate areas."))
+    if not permissions.can_record_meeting_decision(actor, candidate):
+        return candidate_vote(
+            candidate=candidate,
+            actor=actor,
+            decision=decision,
+            reason=reason,
+            postpone_to_year=postpone_to_year,
+        )
     if candidate.status != CandidateArea.Status.RECOMMENDED:
         raise ValidationError(_("Only a recommended candidate area can be decided."))
-    if decision not in Decision.CHOICES:
-        raise ValidationError({"decision": _("Approve, reject or postpone.")})
-    if decision == Decision.APPROVE:
-        if lead_region is None:
-            raise ValidationError({"lead_region": _("Choose the lead region.")})
-        tender = TenderCase(
-            reference=_next_reference(timezone.localdate().year),
-            title=candidate.title,
-            description=candidate.description,
-            category=candidate.category,
-            area=area_of(candidate.category),
-            kind=TenderCase.Kind.FRAMEWORK,
-            has_options=True,
-            lead_region=lead_region,
+    _check_decision(decision, reason, postpone_to_year, candidate)
+    errors: dict[str, list[str]] = {}
+    if meeting_date is None:
+        errors["meeting_date"] = [_("Give the date of the chiefs' meeting.")]
+    if not (minutes_reference or "").strip():
+        errors["minutes_reference"] = [_("Give the reference to the meeting's minutes.")]
+    _refuse_bad_values(
+        errors, texts={"minutes_reference": minutes_reference}, dates={"meeting_date": meeting_date}
+    )
+    if errors:
+        raise ValidationError(errors)
+    candidate.meeting_date = meeting_date
+    candidate.minutes_reference = minutes_reference.strip()
+    return _conclude(
+        candidate,
+        decision=decision,
+        actor=actor,
+        reason=reason,
+        lead_region=lead_region,
+        postpone_to_year=postpone_to_year,
+    )
+
+
+def chief_votes_waiting(user) -> list[CandidateArea]:
+    """Recommended areas on which one of the user's chief regions has not voted yet."""
+    regions = permissions.regions_with_role(user, permissions.Role.CHIEF)
+    if not regions:
+        return []
+    return [
+        candidate
+        for candidate in CandidateArea.objects.filter(
+            status=CandidateArea.Status.RECOMMENDED
+        ).prefetch_related("votes")
+        if regions - {vote.region_id for vote in candidate.votes.all()}
+    ]
+
+
+def vote_reminders_send(*, today: dt.date | None = None, days_before: int = 3) -> int:
+    """Mail the chiefs who have not voted, a few days before the meeting date."""
+    today = today or timezone.localdate()
+    due = CandidateArea.objects.filter(
+        status=CandidateArea.Status.RECOMMENDED,
+        meeting_date=today + dt.timedelta(days=days_before),
+    ).prefetch_related("votes")
+    sent = 0
+    for candidate in due:
+        voted = {vote.region_id for vote in candidate.votes.all()}
+        chiefs = (
+            Membership.objects.filter(
+                role=Membership.Role.CHIEF, region__active=True, user__is_active=True
+            )
+            .exclude(region_id__in=voted)
+            .select_related("user", "region")
         )
-        _with_actor(tender, actor)
-        tender.save()
-        for region in Region.objects.filter(active=True):
-            participation = Participation(tender=tender, region=region)
-            _with_actor(participation, actor)
-            participation.save()
-        candidate.tender = tender
-        candidate.status = CandidateArea.Status.APPROVED
-    elif decision == Decision.REJECT:
-        if error := text_error(reason or "", multiline=True):
-            raise ValidationError({"reason": error})
-        if not reason.strip():
-            raise ValidationError({"reason": _("Give the reason for rejecting.")})
-        candidate.status = CandidateArea.Status.REJECTED
-    else:
-        if not postpone_to_year or postpone_to_year <= candidate.plan_year - 1:
-            raise ValidationError({"postpone_to_year": _("Give the year to postpone to.")})
-        candidate.status = CandidateArea.Status.POSTPONED
-        candidate.postponed_to_year = postpone_to_year
-    candidate.decision_reason = reason.strip()
-    candidate.decided_by = actor
-    candidate.decided_at = timezone.now()
-    _with_actor(candidate, actor)
-    candidate.save()
-    return candidate
+        for membership in chiefs:
+            if not membership.user.email:
+                continue
+            send_mail(
+                subject=_("Your vote on %(title)s is due before %(date)s")
+                % {"title": candidate.title, "date": candidate.meeting_date.strftime("%d-%m-%Y")},
+                message=_(
+                    "The chiefs decide on the recommended area %(title)s at the meeting "
+                    "%(date)s. %(region)s has not voted yet: %(url)s"
+                )
+                % {
+                    "title": candidate.title,
+                    "date": candidate.meeting_date.strftime("%d-%m-%Y"),
+                    "region": membership.region.name,
+                    "url": getattr(settings, "SITE_URL", "").rstrip("/")
+                    + reverse("tenders:candidate_decide", args=[candidate.pk]),
+                },
+                from_email=None,
+                recipient_list=[membership.user.email],
+            )
+            sent += 1
+    return sent
 
 
 # Savings --------------------------------------------------------------------------------
@@ -534,9 +797,6 @@ def decision_reminders_send(*, today: dt.date | None = None) -> int:
     """
     import logging
 
-    from django.conf import settings
-    from django.core.mail import send_mail
-    from django.urls import reverse
     from django.utils import translation
     from django.utils.translation import ngettext
 

@@ -11,3 +11,11 @@ def send_decision_reminders() -> int:
     from tenders.services import decision_reminders_send
 
     return decision_reminders_send()
+
+
+@shared_task(name="tenders.send_vote_reminders")
+def send_vote_reminders() -> int:
+    """Remind chiefs who have not voted, three days before the chiefs' meeting (daily)."""
+    from tenders.services import vote_reminders_send
+
+    return vote_reminders_send()

@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,11 +16,12 @@ from django.db.models import ForeignKey
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from rfi import permissions
-from rfi.forms import apply_service_errors
-from rfi.models import Category, PartnerBody, Region
+from rfi.forms import DateInput, apply_service_errors
+from rfi.models import Category, Membership, PartnerBody, Region
 from tenders import selectors, services
 from tenders.forms import OptionExerciseForm, ParticipationForm, TenderCaseForm
 from tenders.models import OptOutReason, Participation, PlanSettings, TenderCase
@@ -475,9 +477,20 @@ def option_exercise(request, reference: str, region_code: str):
 
 @permissions.require(permissions.can_view_internal_pages)
 def outstanding(request):
+    """Cases waiting for a decision, most urgent first; the user's own region by default.
+
+    ``?region=`` (empty, "All regions") shows every region.
+    """
     regions = list(Region.objects.filter(active=True))
-    chosen = next((r for r in regions if r.code == request.GET.get("region")), None)
-    cases = selectors.outstanding_explanations(region=chosen)
+    if "region" in request.GET:
+        chosen = next((r for r in regions if r.code == request.GET["region"]), None)
+    else:
+        chosen = _own_region(request.user, regions)
+    today = timezone.localdate()
+    cases = sorted(
+        selectors.outstanding_explanations(region=chosen, today=today),
+        key=lambda case: (_urgency(case.tender.decision_deadline, today), case.tender.reference),
+    )
     context = {
         "cases": [
             {
@@ -490,6 +503,23 @@ def outstanding(request):
         "chosen": chosen,
     }
     return render(request, "tenders/outstanding.html", context)
+
+
+def _urgency(deadline: dt.date | None, today: dt.date) -> tuple:
+    """Overdue first (the oldest deadline first), then the nearest deadline, then none."""
+    if deadline is None:
+        return (2, dt.date.max)
+    return (0 if deadline < today else 1, deadline)
+
+
+def _own_region(user, regions: list[Region]) -> Region | None:
+    """The region where the user is an officer, else any region where they hold a role."""
+    for role in (Membership.Role.OFFICER, Membership.Role.CHIEF, Membership.Role.UFO):
+        ids = permissions.regions_with_role(user, role)
+        own = [region for region in regions if region.pk in ids]
+        if own:
+            return own[0]
+    return None
 
 
 @permissions.require(permissions.can_view_internal_pages)
@@ -508,9 +538,28 @@ def _percent(fraction) -> str:
     return f"{formats.number_format(round(fraction * 100))} %"
 
 
+class StatusAsOfForm(forms.Form):
+    """The status report's date: today's plan, or the plan as it stood on a past day."""
+
+    as_of = forms.DateField(
+        label=gettext_lazy("The plan as it stood on"),
+        required=False,
+        widget=DateInput(),
+        help_text=gettext_lazy("Leave empty for today's plan."),
+    )
+
+    def clean_as_of(self):
+        value = self.cleaned_data["as_of"]
+        if value and value > timezone.localdate():
+            raise forms.ValidationError(_("Choose today or a day in the past."))
+        return value
+
+
 @permissions.require(permissions.can_view_internal_pages)
 def status_report(request):
-    report = selectors.status_report()
+    form = StatusAsOfForm(request.GET or None)
+    as_of = form.cleaned_data["as_of"] if form.is_bound and form.is_valid() else None
+    report = selectors.status_report(as_of=as_of)
     phases = (
         ("upcoming_current", _("Upcoming and current")),
         ("in_contract", _("In contract period")),
@@ -533,6 +582,8 @@ def status_report(request):
         )
     regions = list(Region.objects.filter(active=True))
     context = {
+        "form": form,
+        "as_of": as_of,
         "report": report,
         "areas": areas,
         "rows": rows,
@@ -546,10 +597,15 @@ def status_report(request):
 def region(request, code: str):
     chosen = get_object_or_404(Region, code=code)
     overview = selectors.region_overview(region=chosen)
+    today = timezone.localdate()
+    overview["pending"] = sorted(
+        overview["pending"],
+        key=lambda p: (_urgency(p.tender.decision_deadline, today), p.tender.reference),
+    )
     context = {
         "region": chosen,
         "overview": overview,
         "can_set": permissions.can_set_participation(request.user, Participation(region=chosen)),
-        "today": timezone.localdate(),
+        "today": today,
     }
     return render(request, "tenders/region.html", context)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
 
 from kpi import definitions, selectors
+from rfi.spreadsheet import write
 
-FIELDS = ("key", "region", "period", "value", "target", "unit", "available", "reason")
+FIELDS = ("key", "region", "period", "value", "target", "unit", "available", "reason", "strategy")
 
 
 def _number(value: Decimal | None):
@@ -23,8 +23,13 @@ def _number(value: Decimal | None):
 
 
 def report_rows(*, year: int, period_kind: str | None = definitions.YEAR) -> list[dict]:
-    """One row per current snapshot of the year, in the registry's order of keys."""
-    targets = selectors.targets_for_year(year)
+    """One row per current snapshot of the year, in the registry's order of keys.
+
+    ``target`` is the target of the strategy in force that year and ``strategy`` its code;
+    both are null for a year outside every strategy.
+    """
+    strategy = selectors.strategy_for_year(year)
+    targets = {t.key: t for t in strategy.targets.all()} if strategy is not None else {}
     order = {key: n for n, key in enumerate(definitions.KEYS)}
     snapshots = sorted(
         selectors.snapshots_for(year=year, period_kind=period_kind),
@@ -48,6 +53,7 @@ def report_rows(*, year: int, period_kind: str | None = definitions.YEAR) -> lis
                 "unit": definitions.get(snapshot.key).unit,
                 "available": snapshot.available,
                 "reason": "" if snapshot.available else snapshot.reason,
+                "strategy": strategy.code if strategy is not None else None,
             }
         )
     return rows
@@ -56,8 +62,9 @@ def report_rows(*, year: int, period_kind: str | None = definitions.YEAR) -> lis
 class Command(BaseCommand):
     help = (
         "Print every stored KPI figure of a year as rows {key, region, period, value, target, "
-        "unit, available, reason}: region is the region code or null for the collaboration, "
-        "ratios are fractions 0..1, money is in DKK."
+        "unit, available, reason, strategy}: region is the region code or null for the "
+        "collaboration, ratios are fractions 0..1, money is in DKK; target and strategy (its "
+        "code) come from the strategy in force that year, null outside every strategy."
     )
 
     def add_arguments(self, parser):
@@ -82,15 +89,19 @@ class Command(BaseCommand):
         if options["format"] == "json":
             self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2))
             return
-        writer = csv.DictWriter(self.stdout, fieldnames=FIELDS, lineterminator="\n")
-        writer.writeheader()
+        writer = write.CsvWriter(self.stdout, lineterminator="\n")
+        writer.writerow(FIELDS)
         for row in rows:
             writer.writerow(
-                {
-                    **row,
-                    "region": row["region"] or "",
-                    "value": "" if row["value"] is None else row["value"],
-                    "target": "" if row["target"] is None else row["target"],
-                    "available": "true" if row["available"] else "false",
-                }
+                [
+                    {
+                        **row,
+                        "region": row["region"] or "",
+                        "value": "" if row["value"] is None else row["value"],
+                        "target": "" if row["target"] is None else row["target"],
+                        "strategy": row["strategy"] or "",
+                        "available": "true" if row["available"] else "false",
+                    }[name]
+                    for name in FIELDS
+                ]
             )
