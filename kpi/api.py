@@ -4,18 +4,10 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
-from rest_framework.permissions import BasePermission
 
 from kpi import definitions, selectors
 from kpi.models import KpiSnapshot
-from rfi import permissions
-
-
-class IsMember(BasePermission):
-    """KPIs are for the collaboration's members; a user without a role gets 403."""
-
-    def has_permission(self, request, view) -> bool:
-        return permissions.can_view_internal_pages(request.user)
+from rfi.api import IsMember
 
 
 class KpiSnapshotSerializer(serializers.ModelSerializer):

@@ -31,6 +31,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, Sum
 
+from rfi.cpv import significant_prefix_sql
 from rfi.models import Category, PartnerBody, Region
 from spend.models import ImportBatch, LedgerLine
 from suppliers.models import Contract, Supplier
@@ -231,7 +232,7 @@ def _build_cover(region_ids: Iterable[int]) -> None:
     """
     ids = sorted(set(region_ids)) or [0]
     marks = ", ".join(["%s"] * len(ids))
-    prefix = "(SUBSTR(cc.code, 1, 2) || RTRIM(SUBSTR(cc.code, 3), '0'))"
+    prefix = significant_prefix_sql("cc.code")
     # Codes are 8 digits, so "starts with the prefix" is the range prefix+000… to
     # prefix+999…, which the unique index on the code answers (digit strings of one length
     # sort the same in every collation); distinct contract periods first.

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from kpi import definitions
 from kpi.models import KpiRun, KpiSnapshot, Strategy, StrategyTarget
+from rfi.cpv import significant_prefix
 from rfi.models import Region
 
 # Strategies and targets -----------------------------------------------------------------------
@@ -137,11 +138,7 @@ def snapshots_visible_to(user) -> QuerySet[KpiSnapshot]:
         return qs
     if not permissions.can_view_internal_pages(user):
         return qs.none()
-    region_ids = [
-        r.pk
-        for r in Region.objects.filter(active=True)
-        if permissions.can_view_region_kpis(user, r)
-    ]
+    region_ids = [r.pk for r in permissions.regions_where(user, permissions.can_view_region_kpis)]
     return qs.filter(key__in=definitions.REGION_KEYS, region_id__in=region_ids)
 
 
@@ -377,7 +374,7 @@ def _covered_category_q(region: Region):
         "category__code", "start_date", "end_date", "extended_until"
     )
     for code, start, end, extended in contracts:
-        ranges[code[:2] + code[2:].rstrip("0")].append((start, extended or end))
+        ranges[significant_prefix(code)].append((start, extended or end))
     condition = Q(pk__in=[])
     for prefix, spans in sorted(ranges.items()):
         merged: list[list[date]] = []

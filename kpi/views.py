@@ -27,7 +27,7 @@ from kpi import dashboard, excel, services
 from kpi.forms import ActivityUpdateForm, DashboardForm, ReportForm, StrategyCopyForm
 from kpi.models import StrategyActivity
 from rfi import permissions
-from tenders.ufo.forms import apply_service_errors
+from rfi.forms import apply_service_errors
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

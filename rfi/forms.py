@@ -1,12 +1,133 @@
-"""Forms of the project package."""
+"""Forms of the project package, and the form pieces every app uses: the date picker,
+amounts as Danes type them, CPV codes, and a service's ValidationError shown on a form."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+
 from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from rfi.models import Region
+from rfi import cpv
+from rfi.models import Category, Region
 from rfi.selectors import audit_kinds
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker: it sends and expects ISO dates whatever the language."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+# Danish 1.250.000,50 or 1250000,50; English 1,250,000.50 or 1250000.50; or whole numbers.
+COMMA_DECIMAL = re.compile(r"^(-?)(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d+))?$")
+POINT_DECIMAL = re.compile(r"^(-?)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$")
+NOISE = re.compile(r"(?i)\s|kr\.?|dkk")
+
+
+def parse_amount_text(text: str, *, decimal_comma: bool = True) -> Decimal | None:
+    """A number typed with Danish or English separators; None when it is not one.
+
+    Spaces (also non-breaking) and "kr."/"DKK" are ignored. Thousands separators group by
+    three ("12,34,5" is refused); a lone separator that the convention does not use for
+    decimals is a thousands separator ("1.500" is fifteen hundred in Danish).
+    """
+    compact = NOISE.sub("", str(text).replace("\xa0", " ").replace("\u202f", " "))
+    patterns = ((COMMA_DECIMAL, "."), (POINT_DECIMAL, ","))
+    if not decimal_comma:
+        patterns = patterns[::-1]
+    for pattern, thousands in patterns:
+        match = pattern.match(compact)
+        if match:
+            sign, whole, fraction = match.groups()
+            try:
+                return Decimal(f"{sign}{whole.replace(thousands, '')}.{fraction or '0'}")
+            except InvalidOperation:
+                return None
+    return None
+
+
+class AmountField(forms.DecimalField):
+    """An amount in kroner as people type it: "1.234.567,50", "1234567", "1 234 567".
+
+    A text input (a number input refuses "1.234,50") showing the value in the page's
+    language; the separators are read in that language's convention first.
+    """
+
+    default_error_messages = {
+        "invalid": _("Type an amount, e.g. 1.234.567,50 or 1234567."),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("localize", True)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, Decimal | int):
+            return Decimal(value)
+        decimal_comma = formats.get_format("DECIMAL_SEPARATOR") == ","
+        parsed = parse_amount_text(str(value), decimal_comma=decimal_comma)
+        if parsed is None or not parsed.is_finite():
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return parsed
+
+
+class CategoryCodeField(forms.CharField):
+    """A CPV code typed as 33141000 or 33141000-0, resolved to an existing Category.
+
+    Its errors are ``rfi.cpv``'s ("format", "unknown", "check_digit"); a form may word
+    them its own way through ``error_messages``.
+    """
+
+    default_error_messages = dict(cpv.MESSAGES)
+
+    def prepare_value(self, value):
+        if isinstance(value, Category):
+            return value.full_code
+        if isinstance(value, int):
+            category = Category.objects.filter(pk=value).first()
+            return category.full_code if category else value
+        return value
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        if not text.strip():
+            return None
+        try:
+            return cpv.category_by_code(text)
+        except ValidationError as error:
+            raise ValidationError(
+                self.error_messages[error.code], code=error.code, params=error.params
+            ) from error
+
+
+def apply_service_errors(
+    form: forms.BaseForm, error: ValidationError, field_map: Mapping[str, str] | None = None
+) -> None:
+    """Show a service's ValidationError on the form: by field where the form has one.
+
+    ``field_map`` renames a service's field to the form's (``identifier`` → ``supplier_id``);
+    a message for a field the form lacks goes to the top of the form.
+    """
+    field_map = field_map or {}
+    if not hasattr(error, "error_dict"):
+        for message in error.messages:
+            form.add_error(None, message)
+        return
+    for key, messages in error.message_dict.items():
+        name = field_map.get(key, key)
+        for message in messages:
+            form.add_error(name if name in form.fields else None, message)
 
 
 class AuditFilterForm(forms.Form):
@@ -20,12 +141,8 @@ class AuditFilterForm(forms.Form):
     )
     user = forms.CharField(label=_("User"), required=False, max_length=150)
     kind = forms.ChoiceField(label=_("Kind"), required=False)
-    date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -122,7 +122,9 @@ class Category(models.Model):
     @property
     def prefix(self) -> str:
         """The significant digits: the code without its trailing zeros (at least the division)."""
-        return self.code[:2] + self.code[2:].rstrip("0")
+        from rfi.cpv import significant_prefix  # rfi.cpv reads Category: a loop at import
+
+        return significant_prefix(self.code)
 
     @property
     def kind(self) -> str:

@@ -8,16 +8,15 @@ Small ``can_<verb>_<noun>(user, obj)`` functions, one condition per line
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rest_framework.permissions import BasePermission
 
-from rfi.models import Membership
+from rfi.models import Membership, Region
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-
-    from rfi.models import Region
 
     User = AbstractBaseUser | AnonymousUser
 
@@ -40,6 +39,15 @@ def regions_with_role(user: User, role: str) -> set[int]:
     if not user.is_authenticated:
         return set()
     return {m.region_id for m in _memberships(user) if m.role == role}
+
+
+def regions_where(user: User, predicate: Callable[[User, Region], bool]) -> list[Region]:
+    """The active regions, by code, where ``predicate(user, region)`` allows it.
+
+    E.g. ``regions_where(user, can_edit_spend_rules)`` for a form's choices or a list's
+    scope; a rule with more arguments goes through a lambda.
+    """
+    return [r for r in Region.objects.filter(active=True).order_by("code") if predicate(user, r)]
 
 
 def has_role(user: User, role: str) -> bool:

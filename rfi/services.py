@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from knox.models import AuthToken
 
+from rfi.cpv import significant_prefix
 from rfi.models import Category, Membership, PartnerBody, Region
 
 CPV_FILE = Path(__file__).resolve().parent / "data" / "cpv_2008.csv"
@@ -26,13 +27,12 @@ class LoadResult:
 
 def cpv_level(code: str) -> int:
     """1 for a division (XX000000), 2 group, 3 class, 4 category, up to 7 for the finest."""
-    significant = code[2:].rstrip("0")
-    return 1 + len(significant)
+    return len(significant_prefix(code)) - 1
 
 
 def cpv_parent_code(code: str, known: set[str]) -> str | None:
     """The longest shorter prefix, padded with zeros, that exists in the code list."""
-    significant = code[:2] + code[2:].rstrip("0")
+    significant = significant_prefix(code)
     for length in range(len(significant) - 1, 1, -1):
         candidate = significant[:length].ljust(8, "0")
         if candidate in known and candidate != code:

@@ -18,11 +18,11 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from rfi import permissions
-from rfi.models import Category, Region
+from rfi.api import CategoryCodeField, IsMember
+from rfi.models import Region
 from spend import rules, selectors
 from spend.importer.errors import ImportRefused
 from spend.importer.pipeline import ledger_upload
@@ -33,13 +33,6 @@ from spend.selectors import ledger_batches_visible_to
 
 MONEY = {"max_digits": 17, "decimal_places": 2}
 SHARE = {"max_digits": 5, "decimal_places": 1, "allow_null": True}
-
-
-class IsMember(BasePermission):
-    """Spend is for the collaboration's members; a user without a role gets 403."""
-
-    def has_permission(self, request, view) -> bool:
-        return permissions.can_view_internal_pages(request.user)
 
 
 # Aggregates ------------------------------------------------------------------------------------
@@ -372,18 +365,6 @@ class _RuleSerializer(serializers.ModelSerializer):
         return {
             name: cleaned[name] for name in self.Meta.fields if name in cleaned and name != "id"
         }
-
-
-class CategoryCodeField(serializers.SlugRelatedField):
-    """A CPV category by its code, with or without the check digit (33141000 or 33141000-0)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(slug_field="code", queryset=Category.objects.all(), **kwargs)
-
-    def to_internal_value(self, data):
-        if isinstance(data, str):
-            data = data.strip().split("-", 1)[0]
-        return super().to_internal_value(data)
 
 
 class MappingRuleSerializer(_RuleSerializer):

@@ -34,6 +34,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from rfi.cpv import significant_prefix
 from rfi.models import Category, Region
 from spend.importer.pipeline import ledger_batch_create, ledger_batch_process
 from spend.models import ImportBatch
@@ -82,9 +83,7 @@ class _Codes:
         self.rows = sorted(Category.objects.values_list("code", "check_digit"))
 
     def under(self, code: str, rng: random.Random) -> tuple[str, ...]:
-        prefix = code.rstrip("0")
-        if len(prefix) < 2:
-            prefix = code[:2]
+        prefix = significant_prefix(code)
         found = [f"{c}-{check}" for c, check in self.rows if c.startswith(prefix)]
         return tuple(rng.sample(found, min(CODES_PER_CONTRACT, len(found))))
 

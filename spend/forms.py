@@ -7,11 +7,12 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from rfi import permissions
+from rfi.cpv import category_by_code
+from rfi.forms import apply_service_errors
 from rfi.models import Region
 from spend import rules
 from spend.importer.columns import CANONICAL
 from spend.models import ColumnMapping, ExclusionRule, MappingRule
-from tenders.ufo.forms import category_by_code
 
 COLUMN_LABELS = {
     "posting_date": _("Posting date"),
@@ -31,11 +32,7 @@ COLUMN_LABELS = {
 
 def editable_regions(user) -> list[Region]:
     """The regions whose rules the user may write."""
-    return [
-        region
-        for region in Region.objects.filter(active=True)
-        if permissions.can_edit_spend_rules(user, region)
-    ]
+    return permissions.regions_where(user, permissions.can_edit_spend_rules)
 
 
 class _RegionField(forms.ModelChoiceField):
@@ -106,9 +103,7 @@ class MappingRuleForm(_RuleForm):
             try:
                 data.update(rules.clean_mapping_rule(data))
             except ValidationError as error:
-                for name, messages in error.message_dict.items():
-                    for message in messages:
-                        self.add_error(name, message)
+                apply_service_errors(self, error)
         return data
 
 
@@ -138,9 +133,7 @@ class ExclusionRuleForm(_RuleForm):
             try:
                 data.update(rules.clean_exclusion_rule(data))
             except ValidationError as error:
-                for name, messages in error.message_dict.items():
-                    for message in messages:
-                        self.add_error(name, message)
+                apply_service_errors(self, error)
         return data
 
 

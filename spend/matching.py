@@ -50,6 +50,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Collate, Concat, LPad, Right, Substr
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 
+from rfi.cpv import significant_prefix
 from rfi.models import Category, Region
 from rfi.tasks import enqueue_on_commit
 from spend.models import ExclusionRule, ImportBatch, LedgerLine, MappingRule
@@ -413,7 +414,7 @@ class LineAnnotator:
                 "start": pa.array([c[1] for c in contracts], pa.date32()),
                 "end": pa.array([c[3] or c[2] for c in contracts], pa.date32()),
                 "prefix": pa.array(
-                    [c[4][:2] + c[4][2:].rstrip("0") if c[4] else None for c in contracts],
+                    [significant_prefix(c[4]) if c[4] else None for c in contracts],
                     pa.string(),
                 ),
             }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from rfi.cpv import significant_prefix
 from spend.matching import account_key
 from spend.models import ExclusionRule, MappingRule
 
@@ -77,7 +78,7 @@ def clean_exclusion_rule(data: dict) -> dict:
             ]
         if len(prefix) == 8:
             # A whole CPV code means its subtree: 33600000 → 336.
-            prefix = prefix[:2] + prefix[2:].rstrip("0")
+            prefix = significant_prefix(prefix)
         data["category_prefix"] = prefix
         data["account_from"] = data["account_to"] = ""
     if not data["reason"]:

@@ -55,11 +55,7 @@ def _now_text() -> str:
 
 
 def viewable_regions(user) -> list[Region]:
-    return [
-        region
-        for region in Region.objects.filter(active=True)
-        if permissions.can_view_region_spend(user, region)
-    ]
+    return permissions.regions_where(user, permissions.can_view_region_spend)
 
 
 def _default_region(user, regions: list[Region], all_allowed: bool) -> Region | None:

@@ -13,23 +13,19 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from rfi import permissions
-from rfi.models import Region
-from suppliers import selectors, services
-from suppliers.models import Contract, Supplier
-from tenders.api import (
+from rfi.api import (
+    WRITE_ERRORS,
     CategoryCodeField,
     IsMember,
     code_field,
     read_only_slug,
     require,
-    run_service,
 )
+from rfi.models import Region
+from suppliers import selectors, services
+from suppliers.models import Contract, Supplier
 
 MONEY = {"max_digits": 15, "decimal_places": 2}
-WRITE_ERRORS = {
-    400: OpenApiResponse(description="Refused: the messages by field (non_field_errors else)."),
-    403: OpenApiResponse(description="Not allowed for this user (rfi/permissions.py)."),
-}
 DETAIL_WRITE_ERRORS = {**WRITE_ERRORS, 404: OpenApiResponse(description="No such contract.")}
 # A service's field → the input serializer's field.
 FIELD_MAP = {
@@ -127,6 +123,7 @@ class ContractViewSet(
     serializer_class = ContractSerializer
     permission_classes = [IsMember]
     filterset_class = selectors.ContractFilter
+    service_field_map = FIELD_MAP
     http_method_names = ["get", "post", "patch", "head", "options"]
     queryset = Contract.objects.none()  # the schema's model; get_queryset() answers
 
@@ -162,21 +159,15 @@ class ContractViewSet(
         with transaction.atomic():
             if contract is None or "supplier_id" in data:
                 current = contract.supplier if contract is not None else None
-                fields["supplier"] = run_service(
-                    services.supplier_upsert,
-                    field_map=FIELD_MAP,
+                fields["supplier"] = services.supplier_upsert(
                     actor=actor,
                     identifier=data["supplier_id"],
                     name=data.get("supplier_name", ""),
                     country=data.get("supplier_country") or (current.country if current else "DK"),
                 )
             if contract is None:
-                return run_service(
-                    services.contract_create, field_map=FIELD_MAP, actor=actor, **fields
-                )
-            return run_service(
-                services.contract_update,
-                field_map=FIELD_MAP,
+                return services.contract_create(actor=actor, **fields)
+            return services.contract_update(
                 contract=contract,
                 actor=actor,
                 **fields,

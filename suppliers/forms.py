@@ -6,9 +6,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from rfi.forms import AmountField, CategoryCodeField, DateInput
 from suppliers import selectors, services
 from suppliers.models import Contract, Supplier
-from tenders.forms import CategoryCodeField, DateInput
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
@@ -53,13 +53,12 @@ class ContractForm(forms.Form):
         widget=DateInput(),
         help_text=_("The end including exercised extensions; empty when none is exercised."),
     )
-    annual_value = forms.DecimalField(
+    annual_value = AmountField(
         label=_("Annual value"),
         required=False,
         min_value=0,
         max_digits=15,
         decimal_places=2,
-        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
         help_text=_("In DKK a year."),
     )
     tender_reference = forms.CharField(

@@ -22,6 +22,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from rfi import permissions
+from rfi.cpv import category_by_code
+from rfi.forms import parse_amount_text
 from rfi.models import Category, Region
 from rfi.spreadsheet import checks, read
 from rfi.spreadsheet.cells import CellError, parse_date
@@ -104,7 +106,6 @@ KINDS = {
 }
 TRUE_WORDS = {"1", "x", "yes", "y", "true", "ja", "j", "sand"}
 FALSE_WORDS = {"", "0", "no", "n", "false", "nej", "falsk"}
-CPV_PATTERN = re.compile(r"^(\d{8})(?:-(\d))?$")
 
 
 @dataclass
@@ -193,11 +194,6 @@ def _text(raw) -> str:
     return "" if raw is None else str(raw).strip()
 
 
-# Danish 1.250.000,50 or 1250000,50; English 1,250,000.50 or 1250000.50; or whole numbers.
-COMMA_DECIMAL = re.compile(r"^(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d+))?$")
-POINT_DECIMAL = re.compile(r"^(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$")
-
-
 def parse_amount(raw, *, decimal_comma: bool) -> Decimal:
     """An annual value in DKK: a number cell, or text with a decimal comma or point.
 
@@ -209,20 +205,8 @@ def parse_amount(raw, *, decimal_comma: bool) -> Decimal:
     if isinstance(raw, int | float | Decimal):
         value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
     else:
-        text = re.sub(r"(?i)\s|kr\.?|dkk", "", str(raw).replace("\xa0", ""))
-        patterns = (
-            (COMMA_DECIMAL, "."),
-            (POINT_DECIMAL, ","),
-        )
-        if not decimal_comma:
-            patterns = patterns[::-1]
-        value = None
-        for pattern, thousands in patterns:
-            match = pattern.match(text)
-            if match:
-                whole, fraction = match.groups()
-                value = Decimal(whole.replace(thousands, "") + "." + (fraction or "0"))
-                break
+        text = str(raw).strip()
+        value = parse_amount_text(text, decimal_comma=decimal_comma)
         if value is None:
             raise CellError(
                 _("Not an amount: write e.g. 1.250.000,50 or 1250000.50.")
@@ -287,19 +271,10 @@ def _category(raw, lookups: _Lookups) -> Category:
         text = text.zfill(8)  # a spreadsheet drops the leading zero of 03000000
     if not text:
         raise CellError(_("Give the contract's CPV code."))
-    match = CPV_PATTERN.match(text)
-    if not match:
-        raise CellError(_("Type a CPV code of eight digits, e.g. 33141000 or 33141000-0."))
-    code, digit = match.groups()
-    category = lookups.category(code)
-    if category is None:
-        raise CellError(_("The CPV code %(code)s does not exist.") % {"code": code})
-    if digit is not None and digit != category.check_digit:
-        raise CellError(
-            _("The check digit of %(code)s is %(digit)s, not %(given)s.")
-            % {"code": code, "digit": category.check_digit, "given": digit}
-        )
-    return category
+    try:
+        return category_by_code(text, lookup=lookups.category)
+    except ValidationError as error:
+        raise CellError(error.messages[0]) from error
 
 
 def _kind(raw) -> str:

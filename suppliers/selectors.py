@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from rfi import permissions
+from rfi.cpv import significant_prefix
 from rfi.models import Category, Membership, Region
 from suppliers.models import Contract, Supplier
 from tenders.models import TenderCase
@@ -83,8 +84,7 @@ def regions_registrable_by(user) -> QuerySet[Region]:
 
 def category_prefix(value: str) -> str:
     """The significant digits of a CPV code or prefix: 33141000-0 or 3314 → 3314."""
-    digits = "".join(ch for ch in value.split("-", 1)[0] if ch.isdigit())[:8]
-    return digits[:2] + digits[2:].rstrip("0")
+    return significant_prefix(value)
 
 
 def icontains(field_name: str, word: str) -> Q:

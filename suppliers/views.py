@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from rfi import permissions
+from rfi.forms import apply_service_errors
 from suppliers import importer, selectors, services
 from suppliers.forms import FIELD_MAP, ContractForm, ImportForm
 from suppliers.models import Contract
@@ -35,17 +36,6 @@ def _is_htmx(request) -> bool:
 def _visible_contract(request, pk: int) -> Contract:
     """The contract, or 404 when it does not exist or belongs to a region the user cannot read."""
     return get_object_or_404(selectors.contracts_visible_to(request.user), pk=pk)
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):
-        for message in error.messages:
-            form.add_error(None, message)
-        return
-    for key, errors in error.message_dict.items():
-        name = FIELD_MAP.get(key, key)
-        for message in errors:
-            form.add_error(name if name in form.fields else None, message)
 
 
 def _sort_links(request) -> dict[str, dict]:
@@ -128,7 +118,7 @@ def _save(form: ContractForm, actor, contract: Contract | None) -> Contract | No
                 return services.contract_create(actor=actor, **fields)
             return services.contract_update(contract=contract, actor=actor, **fields)
     except ValidationError as error:
-        _apply_errors(form, error)
+        apply_service_errors(form, error, field_map=FIELD_MAP)
     except PermissionDenied as error:
         form.add_error("region", str(error))
     return None

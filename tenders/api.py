@@ -3,7 +3,7 @@
 Reads are for the collaboration's members (``can_view_internal_pages``); every write
 goes through an input serializer to a service in tenders/services.py, which checks the
 actor's rights. A service's PermissionDenied answers 403, its ValidationError 400 with
-the messages by field.
+the messages by field (``rfi.api.exception_handler``).
 """
 
 from __future__ import annotations
@@ -11,18 +11,23 @@ from __future__ import annotations
 from functools import cached_property
 
 import django_filters
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
-from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from rfi import permissions
-from rfi.models import Category, PartnerBody, Region
+from rfi.api import (
+    WRITE_ERRORS,
+    CategoryCodeField,
+    IsMember,
+    code_field,
+    read_only_slug,
+    require,
+)
+from rfi.models import PartnerBody, Region
 from tenders import selectors, services
 from tenders.models import (
     CandidateArea,
@@ -40,71 +45,10 @@ from tenders.services import Decision
 from tenders.ufo.forms import regions_of
 
 MONEY = {"max_digits": 15, "decimal_places": 2}
-# Documented on every write: the bodies are DRF's usual {"field": ["message", ...]}.
-WRITE_ERRORS = {
-    400: OpenApiResponse(description="Refused: the messages by field (non_field_errors else)."),
-    403: OpenApiResponse(description="Not allowed for this user (rfi/permissions.py)."),
-}
 DETAIL_WRITE_ERRORS = {
     **WRITE_ERRORS,
     404: OpenApiResponse(description="No such object."),
 }
-
-
-class IsMember(BasePermission):
-    """The plan is for the collaboration's members; a user without a role gets 403."""
-
-    def has_permission(self, request, view) -> bool:
-        return permissions.can_view_internal_pages(request.user)
-
-
-def run_service(service, *, field_map=None, **kwargs):
-    """Call a service; its PermissionDenied answers 403 and its ValidationError 400."""
-    try:
-        return service(**kwargs)
-    except DjangoPermissionDenied as error:
-        raise exceptions.PermissionDenied(str(error) or None) from error
-    except DjangoValidationError as error:
-        raise exceptions.ValidationError(validation_detail(error, field_map)) from error
-
-
-def validation_detail(error: DjangoValidationError, field_map=None) -> dict[str, list[str]]:
-    if not hasattr(error, "error_dict"):
-        return {"non_field_errors": error.messages}
-    detail: dict[str, list[str]] = {}
-    for key, messages in error.message_dict.items():
-        name = (field_map or {}).get(key, key)
-        if name == "__all__":
-            name = "non_field_errors"
-        detail.setdefault(name, []).extend(messages)
-    return detail
-
-
-def require(allowed: bool) -> None:
-    if not allowed:
-        raise exceptions.PermissionDenied()
-
-
-class CategoryCodeField(serializers.SlugRelatedField):
-    """A CPV category by its code, with or without the check digit (33141000 or 33141000-0)."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("slug_field", "code")
-        kwargs.setdefault("queryset", Category.objects.all())
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        if isinstance(data, str):
-            data = data.strip().split("-", 1)[0]
-        return super().to_internal_value(data)
-
-
-def code_field(queryset, **kwargs):
-    return serializers.SlugRelatedField(slug_field="code", queryset=queryset, **kwargs)
-
-
-def read_only_slug(slug_field: str, **kwargs):
-    return serializers.SlugRelatedField(slug_field=slug_field, read_only=True, **kwargs)
 
 
 # Tender cases ------------------------------------------------------------------------------
@@ -208,7 +152,7 @@ class TenderViewSet(
         """Log a tender case; every active region starts as pending."""
         require(permissions.can_create_tender(request.user))
         data = self._validated(TenderInputSerializer(data=request.data))
-        tender = run_service(services.tender_create, actor=request.user, **data)
+        tender = services.tender_create(actor=request.user, **data)
         tender = self.get_queryset().get(pk=tender.pk)
         return Response(self.get_serializer(tender).data, status=status.HTTP_201_CREATED)
 
@@ -220,7 +164,7 @@ class TenderViewSet(
         tender = self.get_object()
         require(permissions.can_edit_tender(request.user, tender))
         data = self._validated(TenderInputSerializer(data=request.data, partial=True))
-        run_service(services.tender_update, tender=tender, actor=request.user, **data)
+        services.tender_update(tender=tender, actor=request.user, **data)
         tender = self.get_queryset().get(pk=tender.pk)
         return Response(self.get_serializer(tender).data)
 
@@ -322,8 +266,7 @@ class ParticipationViewSet(
         serializer = ParticipationDecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        run_service(
-            services.participation_decide,
+        services.participation_decide(
             participation=participation,
             actor=request.user,
             status=data["status"],
@@ -346,8 +289,7 @@ class ParticipationViewSet(
         require(permissions.can_set_participation(request.user, participation))
         serializer = OptionExerciseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        run_service(
-            services.participation_exercise_option,
+        services.participation_exercise_option(
             participation=participation,
             actor=request.user,
             exercised_on=serializer.validated_data["exercised_on"],
@@ -516,9 +458,7 @@ class CandidateViewSet(
         require(permissions.can_propose_candidate(request.user))
         serializer = CandidateInputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        candidate = run_service(
-            services.candidate_create, actor=request.user, **serializer.validated_data
-        )
+        candidate = services.candidate_create(actor=request.user, **serializer.validated_data)
         return self._answer(candidate, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: CandidateSerializer, **DETAIL_WRITE_ERRORS})
@@ -527,7 +467,7 @@ class CandidateViewSet(
         """The UFO group recommends a scored candidate area to the chiefs."""
         candidate = self.get_object()
         require(permissions.can_recommend_candidate(request.user, candidate))
-        run_service(services.candidate_recommend, candidate=candidate, actor=request.user)
+        services.candidate_recommend(candidate=candidate, actor=request.user)
         return self._answer(candidate)
 
     @extend_schema(
@@ -543,8 +483,7 @@ class CandidateViewSet(
         serializer = CandidateDecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        run_service(
-            services.candidate_decide,
+        services.candidate_decide(
             candidate=candidate,
             actor=request.user,
             decision=data["decision"],
@@ -632,6 +571,11 @@ class ScoreSheetViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filterset_class = ScoreSheetFilter
     http_method_names = ["get", "post", "head", "options"]
 
+    def get_service_field_map(self) -> dict[str, str]:
+        """The service names a criterion's score by its code; the input calls them scores."""
+        codes = ScoringCriterion.objects.filter(active=True).values_list("code", flat=True)
+        return {code: "scores" for code in codes}
+
     @extend_schema(
         request=ScoreSheetInputSerializer,
         responses={
@@ -649,10 +593,7 @@ class ScoreSheetViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         candidate = data["candidate"]
         existed = ScoreSheet.objects.filter(candidate=candidate, scorer=request.user).exists()
         scores = {s["criterion"].code: (s["value"], s["comment"]) for s in data["scores"]}
-        codes = ScoringCriterion.objects.filter(active=True).values_list("code", flat=True)
-        sheet = run_service(
-            services.score_sheet_submit,
-            field_map={code: "scores" for code in codes},
+        sheet = services.score_sheet_submit(
             candidate=candidate,
             scorer=request.user,
             scores=scores,
@@ -746,7 +687,7 @@ class SavingsViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         existed = SavingsRecord.objects.filter(
             tender=data["tender"], region=data["region"]
         ).exists()
-        record = run_service(services.savings_record, actor=request.user, **data)
+        record = services.savings_record(actor=request.user, **data)
         record = get_object_or_404(self.get_queryset(), pk=record.pk)
         code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
         return Response(self.get_serializer(record).data, status=code)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rfi import permissions
+from rfi.forms import AmountField, CategoryCodeField, DateInput
 from rfi.models import Category, PartnerBody, Region
 from tenders.models import OptOutReason, Participation, TenderCase
 from tenders.services import TENDER_FIELDS
 
-CPV_PATTERN = re.compile(r"^(\d{8})(?:-(\d))?$")
 DATE_FIELDS = (
     "expected_tender_start",
     "publication_date",
@@ -23,54 +21,6 @@ DATE_FIELDS = (
     "extension_until",
     "decision_deadline",
 )
-
-
-class DateInput(forms.DateInput):
-    """The browser's date picker: it sends and expects ISO dates whatever the language."""
-
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
-
-
-class CategoryCodeField(forms.CharField):
-    """A CPV code typed as 33141000 or 33141000-0, resolved to an existing Category."""
-
-    default_error_messages = {
-        "format": _("Type a CPV code of eight digits, e.g. 33141000 or 33141000-0."),
-        "unknown": _("The CPV code %(code)s does not exist."),
-        "check_digit": _("The check digit of %(code)s is %(digit)s, not %(given)s."),
-    }
-
-    def prepare_value(self, value):
-        if isinstance(value, Category):
-            return value.full_code
-        if isinstance(value, int):
-            category = Category.objects.filter(pk=value).first()
-            return category.full_code if category else value
-        return value
-
-    def to_python(self, value):
-        text = super().to_python(value).replace(" ", "")
-        if not text:
-            return None
-        match = CPV_PATTERN.match(text)
-        if not match:
-            raise forms.ValidationError(self.error_messages["format"], code="format")
-        code, digit = match.groups()
-        category = Category.objects.filter(code=code).first()
-        if category is None:
-            raise forms.ValidationError(
-                self.error_messages["unknown"], code="unknown", params={"code": code}
-            )
-        if digit is not None and digit != category.check_digit:
-            raise forms.ValidationError(
-                self.error_messages["check_digit"],
-                code="check_digit",
-                params={"code": code, "digit": category.check_digit, "given": digit},
-            )
-        return category
 
 
 class TenderCaseForm(forms.ModelForm):
@@ -84,11 +34,11 @@ class TenderCaseForm(forms.ModelForm):
     class Meta:
         model = TenderCase
         fields = list(TENDER_FIELDS)
+        field_classes = {"estimated_annual_value": AmountField}
         widgets = {
             **{name: DateInput() for name in DATE_FIELDS},
             "description": forms.Textarea(attrs={"rows": 4}),
             "internal_notes": forms.Textarea(attrs={"rows": 3}),
-            "estimated_annual_value": forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
         }
         help_texts = {
             "estimated_annual_value": _("All participating regions together, in DKK a year."),
@@ -101,11 +51,7 @@ class TenderCaseForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        allowed = [
-            region.pk
-            for region in Region.objects.filter(active=True)
-            if permissions.can_lead_tender_as(user, region)
-        ]
+        allowed = [r.pk for r in permissions.regions_where(user, permissions.can_lead_tender_as)]
         lead_region = self.fields["lead_region"]
         lead_region.queryset = Region.objects.filter(pk__in=allowed)
         if len(allowed) == 1:
@@ -166,13 +112,12 @@ class ParticipationForm(forms.Form):
         widget=DateInput(),
         help_text=_("Required when the reason is an existing contract."),
     )
-    estimated_annual_value = forms.DecimalField(
+    estimated_annual_value = AmountField(
         label=_("Estimated annual value for the region"),
         required=False,
         min_value=0,
         max_digits=15,
         decimal_places=2,
-        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
         help_text=_("In DKK a year."),
     )
 

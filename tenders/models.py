@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from rfi.cpv import significant_prefix
 from rfi.models import Category, PartnerBody, Region, _in_language
 
 MONEY = {"max_digits": 15, "decimal_places": 2}
@@ -188,8 +189,7 @@ def normalise_cpv_prefix(value: str) -> str:
 
     33141000 and 33141000-0 become 33141 (KPI.md's convention for a contract's category).
     """
-    digits = "".join(ch for ch in (value or "").split("-", 1)[0] if ch.isdigit())[:8]
-    return digits[:2] + digits[2:].rstrip("0")
+    return significant_prefix(value or "")
 
 
 class AreaMapping(models.Model):

@@ -13,6 +13,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from rfi.cpv import significant_prefix
 from rfi.models import Membership, Region
 from tenders.models import CandidateArea, Participation, SavingsRecord, ScoringCriterion, TenderCase
 
@@ -87,8 +88,7 @@ class TenderFilter(django_filters.FilterSet):
         return queryset.filter(Exists(takes_part))
 
     def filter_category(self, queryset, name, value):
-        prefix = value.replace("-", "")[:8]
-        prefix = prefix[:2] + prefix[2:].rstrip("0")
+        prefix = significant_prefix(value)
         return queryset.filter(category__code__startswith=prefix)
 
     def filter_year(self, queryset, name, value):

@@ -20,9 +20,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from rfi import permissions
+from rfi.forms import DateInput, apply_service_errors
 from rfi.models import Category, Membership, PartnerBody, Region
 from tenders import selectors, services
-from tenders.forms import DateInput, OptionExerciseForm, ParticipationForm, TenderCaseForm
+from tenders.forms import OptionExerciseForm, ParticipationForm, TenderCaseForm
 from tenders.models import OptOutReason, Participation, PlanSettings, TenderCase
 
 PAGE_SIZE = 50
@@ -34,17 +35,6 @@ BADGE_SYMBOLS = {
     Participation.Status.OPTED_OUT: "÷",
     Participation.Status.PENDING: "?",
 }
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form: by field when the form has it."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            target = name if name in form.fields else None
-            for item in errors:
-                form.add_error(target, item)
-    else:
-        form.add_error(None, error)
 
 
 def _tender(reference: str) -> TenderCase:
@@ -150,7 +140,7 @@ def tender_create(request):
         try:
             tender = services.tender_create(actor=request.user, **form.service_fields())
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -176,7 +166,7 @@ def tender_edit(request, reference: str):
                 tender=form.instance, actor=request.user, **form.service_fields()
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -421,7 +411,7 @@ def participation_edit(request, reference: str, region_code: str):
                     estimated_annual_value=data["estimated_annual_value"],
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 messages.success(
                     request,

@@ -3,72 +3,36 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rfi import permissions
-from rfi.models import Category, PartnerBody, Region
+from rfi.forms import AmountField, CategoryCodeField, DateInput
+from rfi.models import PartnerBody, Region
 from tenders.models import SavingsMethod, ScoreSheet, ScoringCriterion
 from tenders.services import Decision
 
 SCORE_CHOICES = [(str(n), str(n)) for n in range(1, 6)]
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        # The browser's date picker sends and expects ISO dates whatever the language.
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
-
-
-def apply_service_errors(form: forms.Form, error: ValidationError, field_map=None) -> None:
-    """Show a service's ValidationError on the form: by field where the form has one."""
-    field_map = field_map or {}
-    if not hasattr(error, "error_dict"):
-        for message in error.messages:
-            form.add_error(None, message)
-        return
-    for key, messages in error.message_dict.items():
-        name = field_map.get(key, key)
-        for message in messages:
-            form.add_error(name if name in form.fields else None, message)
-
-
-def category_by_code(value: str) -> Category:
-    """A CPV category by its code, with or without the check digit ("33141000" or "33141000-0")."""
-    text = (value or "").strip()
-    code, _sep, check = text.partition("-")
-    if not (code.isdigit() and len(code) == 8):
-        raise ValidationError(
-            _("Give an 8-digit CPV code, e.g. 33141000 or 33141000-0."), code="invalid"
-        )
-    category = Category.objects.filter(code=code).first()
-    if category is None:
-        raise ValidationError(_("No CPV category has the code %(code)s."), params={"code": code})
-    if check and check != category.check_digit:
-        raise ValidationError(
-            _("The check digit of %(code)s is %(digit)s."),
-            params={"code": code, "digit": category.check_digit},
-        )
-    return category
-
-
 def regions_of(user) -> list[Region]:
     """The regions the user holds a role in; the secretariat speaks for every region."""
-    regions = Region.objects.filter(active=True)
-    if permissions.is_secretariat(user):
-        return list(regions)
-    return [r for r in regions if permissions.roles_in(user, r)]
+    return permissions.regions_where(
+        user,
+        lambda user, region: permissions.is_secretariat(user) or permissions.roles_in(user, region),
+    )
 
 
 class CandidateForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=300)
-    category = forms.CharField(
+    category = CategoryCodeField(
         label=_("CPV category"),
-        max_length=10,
         help_text=_("The CPV code, e.g. 33141000 or 33141000-0."),
+        error_messages={
+            "format": _("Give an 8-digit CPV code, e.g. 33141000 or 33141000-0."),
+            "unknown": _("No CPV category has the code %(code)s."),
+            "check_digit": _("The check digit of %(code)s is %(digit)s."),
+        },
     )
     description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
     plan_year = forms.IntegerField(label=_("Target plan year"), min_value=2000, max_value=2100)
@@ -84,9 +48,6 @@ class CandidateForm(forms.Form):
         field.queryset = Region.objects.filter(pk__in=[r.pk for r in allowed])
         if len(allowed) == 1:
             field.initial = allowed[0].pk
-
-    def clean_category(self) -> Category:
-        return category_by_code(self.cleaned_data["category"])
 
 
 class ScoreForm(forms.Form):
@@ -192,21 +153,18 @@ class DecisionForm(forms.Form):
 
 class SavingsForm(forms.Form):
     region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.none())
-    baseline_annual_cost = forms.DecimalField(
+    baseline_annual_cost = AmountField(
         label=_("Baseline annual cost (kr.)"),
         max_digits=15,
         decimal_places=2,
-        localize=True,
         help_text=_("What the region paid a year before the tender."),
     )
-    new_annual_cost = forms.DecimalField(
-        label=_("New annual cost (kr.)"), max_digits=15, decimal_places=2, localize=True
-    )
+    new_annual_cost = AmountField(label=_("New annual cost (kr.)"), max_digits=15, decimal_places=2)
     method = forms.ModelChoiceField(
         label=_("Calculation method"), queryset=SavingsMethod.objects.all()
     )
-    contract_start = forms.DateField(label=_("Contract start"), required=False, widget=DateInput)
-    contract_end = forms.DateField(label=_("Contract end"), required=False, widget=DateInput)
+    contract_start = forms.DateField(label=_("Contract start"), required=False, widget=DateInput())
+    contract_end = forms.DateField(label=_("Contract end"), required=False, widget=DateInput())
 
     def __init__(self, *args, regions: list[Region], **kwargs):
         super().__init__(*args, **kwargs)

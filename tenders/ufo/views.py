@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rfi import permissions
+from rfi.forms import apply_service_errors
 from rfi.models import Region
 from tenders import selectors, services
 from tenders.models import (
@@ -30,7 +31,6 @@ from tenders.ufo.forms import (
     DecisionForm,
     SavingsForm,
     ScoreForm,
-    apply_service_errors,
 )
 
 SAVINGS_GROUPS = ("tender", "region", "area", "year")
@@ -301,11 +301,9 @@ def savings_edit(request, reference: str):
         TenderCase.objects.select_related("category", "lead_region", "lead_partner"),
         reference=reference,
     )
-    allowed = [
-        region
-        for region in Region.objects.filter(active=True)
-        if permissions.can_record_savings(request.user, tender, region)
-    ]
+    allowed = permissions.regions_where(
+        request.user, lambda user, region: permissions.can_record_savings(user, tender, region)
+    )
     form = None
     if request.method == "POST":
         posted_pk = request.POST.get("region", "")

@@ -7,12 +7,16 @@ import io
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import connection
 from django.urls import reverse
 
+from rfi.cpv import category_by_code, parse_code, significant_prefix, significant_prefix_sql
 from rfi.models import Category, category_kind
 from rfi.selectors import category_search
 from rfi.services import CPV_FILE, categories_load_cpv
+from spend.matching import contract_category_prefix
 from tests.conftest import client_for, kept_for_module
 
 pytestmark = pytest.mark.django_db
@@ -256,3 +260,85 @@ def test_category_page_browses_down_the_tree(cpv, officer_rm):
     assert "33000000-0" in top
     assert "33100000-1" not in top
     assert "33100000-1" in division
+
+
+# --- reading a typed code, and the covering prefix (rfi/cpv.py) ------------------------------
+
+
+@pytest.mark.parametrize("typed", ["33141000-0", "33141000", " 33141000 ", "33141000 - 0"])
+def test_parse_code_reads_every_way_people_type_a_code(cpv, typed):
+    assert parse_code(typed) == "33141000"
+
+
+@pytest.mark.parametrize("typed", ["3314100", "33141000-", "33141000-00", "cleaning", "", None])
+def test_parse_code_refuses_what_is_not_a_code(typed):
+    with pytest.raises(ValidationError) as error:
+        parse_code(typed)
+
+    assert error.value.code == "format"
+    assert "33141000-0" in error.value.messages[0]
+
+
+def test_parse_code_refuses_a_wrong_check_digit(cpv):
+    with pytest.raises(ValidationError) as error:
+        parse_code("33141000-7")
+
+    assert error.value.code == "check_digit"
+    assert error.value.messages == ["Kontrolcifferet for 33141000 er 0, ikke 7."]
+
+
+def test_parse_code_checks_against_a_given_table_without_a_query(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert parse_code("90910000-9", check_digits={"90910000": "9"}) == "90910000"
+        with pytest.raises(ValidationError):
+            parse_code("90910000-1", check_digits={"90910000": "9"})
+
+
+def test_category_by_code_finds_the_category_or_says_it_does_not_exist(cpv):
+    assert category_by_code("90910000-9").label_da == "Rengøring"
+    with pytest.raises(ValidationError, match="44444444 findes ikke"):
+        category_by_code("44444444")
+    with pytest.raises(ValidationError, match="er 9, ikke 1"):
+        category_by_code("90910000-1")
+
+
+@pytest.mark.parametrize(
+    ("code", "prefix"),
+    [
+        ("33141000", "33141"),
+        ("33141000-0", "33141"),
+        ("33140000", "3314"),
+        ("33600000", "336"),
+        ("45000000", "45"),
+        ("30000000", "30"),  # the division's own zero stays
+        ("03000000", "03"),
+        ("03111000", "03111"),
+        ("90910000", "9091"),
+        ("33141110", "3314111"),
+        ("3314", "3314"),
+    ],
+)
+def test_significant_prefix(code, prefix):
+    assert significant_prefix(code) == prefix
+
+
+def test_the_sql_prefix_agrees_with_the_python_one_on_every_code(cpv):
+    table = connection.ops.quote_name(Category._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT code, {significant_prefix_sql('code')} FROM {table}")
+        rows = cursor.fetchall()
+
+    assert len(rows) == CPV_COUNT
+    assert [(code, prefix) for code, prefix in rows if prefix != significant_prefix(code)] == []
+
+
+def test_the_orm_prefix_agrees_with_the_python_one_on_every_code(cpv):
+    rows = Category.objects.annotate(p=contract_category_prefix("code")).values_list("code", "p")
+
+    assert [(code, prefix) for code, prefix in rows if prefix != significant_prefix(code)] == []
+
+
+def test_the_tree_levels_follow_the_prefix(cpv):
+    rows = Category.objects.values_list("code", "level")
+
+    assert [code for code, level in rows if level != len(significant_prefix(code)) - 1] == []
