@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Fuzz the API from its own OpenAPI schema: no 5xx, responses match the schema.
+# The "coverage" phase (boundary and negative values for every parameter, 6+ minutes, nearly
+# all answered 400) is left out of CI; SCHEMATHESIS_PHASES=examples,coverage,fuzzing,stateful
+# runs it too.
 # Serves a throwaway SQLite database seeded with the reference data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,4 +38,5 @@ done
   -H "Authorization: Token $token" \
   --checks not_a_server_error,response_schema_conformance,content_type_conformance \
   --max-examples "${SCHEMATHESIS_EXAMPLES:-30}" \
+  --phases "${SCHEMATHESIS_PHASES:-examples,fuzzing,stateful}" \
   --generation-deterministic
