@@ -1,14 +1,16 @@
-"""Forms of the spend pages: mapping and exclusion rules, column mappings."""
+"""Forms of the spend pages: mapping and exclusion rules, column mappings.
+
+The forms offer the regions the user may write and parse the fields; the services in
+spend/rules.py check the rights and the rule as a whole when the view saves it.
+"""
 
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from rfi import permissions
 from rfi.models import Region
-from spend import rules
 from spend.importer.columns import CANONICAL
 from spend.models import ColumnMapping, ExclusionRule, MappingRule
 from tenders.ufo.forms import category_by_code
@@ -48,7 +50,6 @@ class _RuleForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.user = user
         allowed = editable_regions(user)
         field = self.fields["region"] = _RegionField(
             label=_("Region"),
@@ -60,12 +61,6 @@ class _RuleForm(forms.ModelForm):
             field.initial = allowed[0].pk
         if not permissions.is_secretariat(user):
             field.help_text = _("Common rules for every region are kept by the secretariat.")
-
-    def clean_region(self):
-        region = self.cleaned_data.get("region")
-        if not permissions.can_edit_spend_rules(self.user, region):
-            raise ValidationError(_("You cannot write rules for this region."))
-        return region
 
 
 class MappingRuleForm(_RuleForm):
@@ -100,17 +95,6 @@ class MappingRuleForm(_RuleForm):
     def clean_category(self):
         return category_by_code(self.cleaned_data["category"])
 
-    def clean(self):
-        data = super().clean()
-        if "kind" in data:
-            try:
-                data.update(rules.clean_mapping_rule(data))
-            except ValidationError as error:
-                for name, messages in error.message_dict.items():
-                    for message in messages:
-                        self.add_error(name, message)
-        return data
-
 
 class ExclusionRuleForm(_RuleForm):
     class Meta:
@@ -132,17 +116,6 @@ class ExclusionRuleForm(_RuleForm):
             ),
         }
 
-    def clean(self):
-        data = super().clean()
-        if "kind" in data:
-            try:
-                data.update(rules.clean_exclusion_rule(data))
-            except ValidationError as error:
-                for name, messages in error.message_dict.items():
-                    for message in messages:
-                        self.add_error(name, message)
-        return data
-
 
 class ColumnMappingForm(forms.ModelForm):
     canonical = forms.ChoiceField(label=_("Column"), choices=())
@@ -156,7 +129,6 @@ class ColumnMappingForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.user = user
         allowed = editable_regions(user)
         self.fields["region"] = _RegionField(
             label=_("Region"), queryset=Region.objects.filter(pk__in=[r.pk for r in allowed])
@@ -166,15 +138,3 @@ class ColumnMappingForm(forms.ModelForm):
         self.fields["canonical"].choices = [
             (name, f"{COLUMN_LABELS.get(name, name)} ({name})") for name in CANONICAL
         ]
-
-    def clean_source_header(self):
-        header = self.cleaned_data["source_header"].strip()
-        if not header:
-            raise ValidationError(_("Give the header."))
-        return header
-
-    def clean_region(self):
-        region = self.cleaned_data.get("region")
-        if not permissions.can_edit_spend_rules(self.user, region):
-            raise ValidationError(_("You cannot change this region's column mappings."))
-        return region

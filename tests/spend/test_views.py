@@ -455,12 +455,12 @@ def test_the_secretariat_remaps_every_region(ledger, secretariat, regions):
 
 def test_a_dead_broker_is_reported_not_hidden(ledger, officer_rm, monkeypatch):
     from rfi.tasks import BrokerUnavailable
-    from spend import views
+    from spend.views import rules as rule_views
 
     def down(task, *args):
         raise BrokerUnavailable("down")
 
-    monkeypatch.setattr(views, "enqueue", down)
+    monkeypatch.setattr(rule_views, "enqueue", down)
 
     response = client_for(officer_rm).post(reverse("spend:remap"), {"region": "RM"}, follow=True)
 
