@@ -74,10 +74,6 @@ def can_view_own_profile(user: User) -> bool:
     return bool(user.is_authenticated and user.is_active)
 
 
-def can_change_own_password(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_active)
-
-
 def can_use_api(user: User) -> bool:
     return bool(user.is_authenticated and user.is_active)
 
@@ -308,11 +304,6 @@ def can_upload_ledger(user: User, region) -> bool:
     if is_secretariat(user):
         return True
     return is_officer_of(user, region)
-
-
-def can_upload_any_ledger(user: User) -> bool:
-    """Whether the upload form has a region to offer the user."""
-    return is_secretariat(user) or has_role(user, Role.OFFICER)
 
 
 # Strategy KPI dashboards (kpi) -----------------------------------------------------------

@@ -32,7 +32,10 @@ def rematch_region(region_id: int) -> dict:
 
 @shared_task(name="spend.rematch_all_regions")
 def rematch_all_regions() -> int:
-    """Re-match every region's current lines (a safety net for a missed contract change)."""
+    """Re-match every region's current lines (beat, nightly at 01:30, before the KPI run).
+
+    The safety net for a contract change whose own ``spend.rematch_region`` was lost.
+    """
     from spend import matching
 
     return matching.lines_match().supplier_matched
