@@ -7,8 +7,10 @@ from urllib.parse import urlsplit
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.db import connection
+from kombu.exceptions import OperationalError
 
 from rfi.celery import app
+from rfi.tasks import BrokerUnavailable, enqueue, ping
 
 BROKER_ROUND_TRIP_TIMEOUT = 5.0
 
@@ -46,9 +48,6 @@ def check_broker() -> dict:
     """A real round trip through a worker when a broker is configured."""
     if app.conf.task_always_eager:
         return {"ok": True, "detail": "no broker configured: tasks run in-process (eager)"}
-    from kombu.exceptions import OperationalError
-
-    from rfi.tasks import BrokerUnavailable, enqueue, ping
 
     where = _safe_url(app.conf.broker_url or "")
     try:

@@ -8,8 +8,11 @@ Small ``can_<verb>_<noun>(user, obj)`` functions, one condition per line
 
 from __future__ import annotations
 
+from functools import wraps
 from typing import TYPE_CHECKING
 
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
 from rfi.models import Membership
@@ -124,10 +127,6 @@ class ReferenceDataPermission(BasePermission):
 
 def require(predicate):
     """Guard a view with a predicate: anonymous users go to login, others get 403."""
-    from functools import wraps
-
-    from django.contrib.auth.views import redirect_to_login
-    from django.core.exceptions import PermissionDenied
 
     def decorator(view):
         @wraps(view)

@@ -1,16 +1,20 @@
-"""Celery tasks of spend: thin wrappers that load by id and call a service."""
+"""Celery tasks of spend: thin wrappers that load by id and call a service.
+
+spend.services imports this module (to queue an import), so the tasks that call it import
+it in their body; everything else is imported here.
+"""
 
 from __future__ import annotations
 
 from celery import shared_task
 
+from rfi.models import Region
+from spend import matching
+
 
 @shared_task(name="spend.remap_region")
 def remap_region(region_id: int) -> dict:
     """Re-apply the mapping and exclusion rules and the contracts to a region's current lines."""
-    from rfi.models import Region
-    from spend import matching
-
     region = Region.objects.get(pk=region_id)
     result = matching.region_remap(region=region)
     return {"lines": result.lines, "unmapped": result.unmapped, "excluded": result.excluded}
@@ -19,9 +23,6 @@ def remap_region(region_id: int) -> dict:
 @shared_task(name="spend.rematch_region")
 def rematch_region(region_id: int) -> dict:
     """Re-match a region's current lines after a contract of the region changed."""
-    from rfi.models import Region
-    from spend import matching
-
     region = Region.objects.get(pk=region_id)
     result = matching.contracts_changed(region)
     return {
@@ -36,8 +37,6 @@ def rematch_all_regions() -> int:
 
     The safety net for a contract change whose own ``spend.rematch_region`` was lost.
     """
-    from spend import matching
-
     return matching.lines_match().supplier_matched
 
 

@@ -21,6 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from python_calamine import CalamineWorkbook
 
 from rfi import permissions
 from rfi.models import Category, Region
@@ -163,8 +164,6 @@ def _read_csv(data: bytes) -> tuple[list[list], bool]:
 
 
 def _read_xlsx(data: bytes) -> list[list]:
-    from python_calamine import CalamineWorkbook
-
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())

@@ -9,19 +9,26 @@ field-specific messages, or PermissionDenied.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
+from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from rfi import permissions
 from rfi.models import Region
+from tenders import selectors
 from tenders.models import (
     CandidateArea,
+    DeadlineReminder,
     OptOutReason,
     Participation,
     PlanSettings,
@@ -492,17 +499,6 @@ def decision_reminders_send(*, today: dt.date | None = None) -> int:
     a concurrent run blocks on the unique constraint and then finds the row. A mail
     that fails rolls its row back, so the next run tries again. Returns the number sent.
     """
-    import logging
-
-    from django.conf import settings
-    from django.core.mail import send_mail
-    from django.urls import reverse
-    from django.utils import translation
-    from django.utils.translation import ngettext
-
-    from tenders import selectors
-    from tenders.models import DeadlineReminder
-
     logger = logging.getLogger(__name__)
     today = today or timezone.localdate()
     days = PlanSettings.current().reminder_day_list
@@ -550,7 +546,7 @@ def decision_reminders_send(*, today: dt.date | None = None) -> int:
                             )
                             % values
                         )
-                    send_mail(subject, body, None, recipients)
+                    mail.send_mail(subject, body, None, recipients)
                 reminder.recipients = len(recipients)
                 reminder.save(update_fields=["recipients"])
         except OSError:  # smtplib.SMTPException is an OSError
