@@ -11,6 +11,7 @@ import pytest
 from django.db import connection, connections
 
 from spend import services
+from spend.importer import validate
 from spend.models import ImportBatch, LedgerLine
 from spend.services import ledger_batch_process
 from spend.synthetic import write_extract
@@ -364,8 +365,6 @@ def test_an_error_after_thousands_of_valid_lines_still_refuses_all(regions, tmp_
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite ignores varchar lengths")
 def test_a_value_the_database_refuses_fails_the_batch(regions, monkeypatch):
-    from spend.importer import validate
-
     # a validation gap: accounts up to 100 characters pass, the column holds 20
     loose = tuple((n, 100 if n == "account" else m, r) for n, m, r in validate.TEXT_COLUMNS)
     monkeypatch.setattr(validate, "TEXT_COLUMNS", loose)
