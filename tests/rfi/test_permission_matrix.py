@@ -573,6 +573,7 @@ def test_get_route_as_persona(persona, url_name, persona_client, regions, catego
 
     # when
     response = client.get(url)
+    response.close()  # a file download's handle, as the WSGI server would
 
     # then
     outcome = expected(route.access, persona, url)

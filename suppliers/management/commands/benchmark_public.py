@@ -175,7 +175,8 @@ class Command(BaseCommand):
     def _seed(self, count: int) -> None:
         collaboration_load(path=settings.COLLABORATION_FILE)
         if not Category.objects.exists():
-            call_command("load_cpv", stdout=open(os.devnull, "w"))  # noqa: SIM115
+            with open(os.devnull, "w") as devnull:
+                call_command("load_cpv", stdout=devnull)
         rng = random.Random(2026)
         regions = list(Region.objects.filter(active=True))
         partners = list(PartnerBody.objects.filter(code__in=["SKI", "AMGROS"]))
