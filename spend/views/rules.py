@@ -6,6 +6,7 @@ writes go through the services in spend/rules.py, which check the rights again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -37,7 +38,7 @@ class RuleKind:
 
     model: type[models.Model]
     form_class: type
-    save: object  # the service: save(*, actor, rule=None, **fields)
+    save: Callable[..., models.Model]  # the service: save(*, actor, rule=None, **fields)
     url_prefix: str  # URL names: <prefix>_create, <prefix>_edit, <prefix>_delete
     new_title: Promise
     edit_title: Promise
