@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from kpi.models import KpiRun, KpiSnapshot, Strategy, StrategyTarget
+from kpi.models import KpiRun, KpiSnapshot, Strategy, StrategyActivity, StrategyTarget
 from rfi import permissions
 
 
@@ -53,10 +53,16 @@ class StrategyTargetInline(SecretariatWrites, admin.TabularInline):
     fields = ["key", "comparison", "value", "unit", "note"]
 
 
+class StrategyActivityInline(SecretariatWrites, admin.TabularInline):
+    model = StrategyActivity
+    extra = 0
+    fields = ["position", "objective", "title", "responsible_region", "due_date", "status", "note"]
+
+
 @admin.register(Strategy)
 class StrategyAdmin(SecretariatWrites, SimpleHistoryAdmin):
-    list_display = ["name", "start_year", "end_year", "baseline_year", "is_current"]
-    inlines = [StrategyTargetInline]
+    list_display = ["name", "code", "start_year", "end_year", "baseline_year"]
+    inlines = [StrategyTargetInline, StrategyActivityInline]
 
 
 @admin.register(KpiRun)

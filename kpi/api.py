@@ -36,6 +36,16 @@ class KpiSnapshotSerializer(serializers.ModelSerializer):
         help_text="Why the figure is not available (empty when it is), in the user's language."
     )
     run = serializers.PrimaryKeyRelatedField(read_only=True)
+    strategy = serializers.SerializerMethodField(
+        help_text="Code of the strategy in force in the figure's year; null outside every strategy."
+    )
+    target = serializers.SerializerMethodField(
+        help_text="That strategy's target for the KPI (a number, as value); null without one."
+    )
+    on_track = serializers.SerializerMethodField(
+        help_text="Whether the value meets the target; null without a value or a target "
+        "(never judged against an expired strategy)."
+    )
 
     class Meta:
         model = KpiSnapshot
@@ -54,6 +64,9 @@ class KpiSnapshotSerializer(serializers.ModelSerializer):
             "batch_ids",
             "computed_at",
             "run",
+            "strategy",
+            "target",
+            "on_track",
         ]
         read_only_fields = fields
 
@@ -62,6 +75,30 @@ class KpiSnapshotSerializer(serializers.ModelSerializer):
 
     def get_reason(self, obj: KpiSnapshot) -> str:
         return "" if obj.available else obj.reason_display
+
+    def _in_force(self, obj: KpiSnapshot):
+        """(strategy, its targets by key) of the snapshot's year, cached for the response."""
+        cache = self.context.setdefault("_strategies", {})
+        year = obj.period_start.year
+        if year not in cache:
+            strategy = selectors.strategy_for_year(year)
+            targets = {t.key: t for t in strategy.targets.all()} if strategy else {}
+            cache[year] = (strategy, targets)
+        return cache[year]
+
+    def get_strategy(self, obj: KpiSnapshot) -> str | None:
+        strategy, _targets = self._in_force(obj)
+        return strategy.code if strategy else None
+
+    def get_target(self, obj: KpiSnapshot) -> str | None:
+        target = self._in_force(obj)[1].get(obj.key)
+        return None if target is None else format(target.value.normalize(), "f")
+
+    def get_on_track(self, obj: KpiSnapshot) -> bool | None:
+        target = self._in_force(obj)[1].get(obj.key)
+        if target is None or not obj.available:
+            return None
+        return target.is_met(obj.value)
 
 
 @extend_schema_view(

@@ -24,7 +24,8 @@ from django.utils.translation import gettext as _
 
 from kpi import definitions as d
 from kpi import selectors
-from kpi.forms import DashboardForm
+from kpi.forms import ActionPlanFilterForm, ActivityUpdateForm, DashboardForm
+from kpi.models import StrategyActivity
 from rfi import permissions
 from rfi.models import Region
 from rfi.templatetags.rfi_format import money
@@ -227,9 +228,16 @@ class Card:
         return {"on": "✓", "off": "✗", "na": "?"}.get(self.status, "–")
 
 
+def no_strategy_text(year: int) -> str:
+    """A year outside every strategy: figures, but no target and no verdict."""
+    return _("No strategy for %(year)s") % {"year": year}
+
+
 def _status(card: selectors.KpiCard) -> tuple[str, str]:
     if not card.available:
         return "na", _("Not available")
+    if card.strategy is None:
+        return "none", no_strategy_text(card.year)
     if card.target is None:
         return "none", _("No target")
     if card.on_track:
@@ -507,6 +515,7 @@ class RegionDashboard(ViewModel):
     series: dict
     run: object
     strategy: object
+    strategy_year: int
     can_compare: bool
     compare_choices: list
     export_url: str
@@ -548,6 +557,7 @@ def region_dashboard(user, scope: Scope) -> RegionDashboard:
         series=series,
         run=selectors.run_latest(),
         strategy=selectors.strategy_for_year(year),
+        strategy_year=year,
         can_compare=permissions.can_view_collaboration_kpis(user),
         compare_choices=[(key, d.get(key).label) for key in d.REGION_KEYS],
         scope_keep=[("compare", scope.compare)] if scope.compare != DEFAULT_COMPARE else [],
@@ -605,6 +615,7 @@ class CollaborationDashboard(ViewModel):
     progress: Progress
     strategy: object
     run: object
+    strategy_year: int
     export_url: str
     dashboard_url: str
     errors: list[str] = field(default_factory=list)
@@ -693,6 +704,7 @@ def collaboration_dashboard(year: int, *, years: list[int] | None = None) -> Col
         progress=strategy_progress(year=year, collaboration_cards=cards, regions=regions),
         strategy=selectors.strategy_for_year(year),
         run=selectors.run_latest(),
+        strategy_year=year,
         export_url=f"{reverse('kpi:export')}?{urlencode({'year': year})}",
         dashboard_url=f"{reverse('kpi:index')}?{urlencode({'year': year})}",
     )
@@ -768,6 +780,7 @@ class MonthlyReport(ViewModel):
     charts: dict
     run: object
     strategy: object
+    strategy_year: int
     printed: dt.datetime
     export_url: str
     report_url: str
@@ -817,6 +830,7 @@ def monthly_report(user, scope: Scope) -> MonthlyReport:
         charts=charts,
         run=selectors.run_latest(),
         strategy=selectors.strategy_for_year(month.year),
+        strategy_year=month.year,
         printed=timezone.localtime(),
         **_page_links(user, scope),
     )
@@ -872,3 +886,139 @@ def digital_orders_drill_down(user, scope: Scope) -> DrillDown:
     """The region's 100 suppliers with most transactions, with their e-order share."""
     figures = selectors.top_suppliers_e_order(region=scope.region, year=scope.year)
     return _drill_down(user, scope, "digital_order_share_top100", figures=figures)
+
+
+# Strategies and the action plan -------------------------------------------------------------
+
+
+@dataclass
+class StrategyRow:
+    strategy: object
+    in_force: bool
+    targets: list[tuple[str, str]]  # (KPI label, "≥ 80,0 %")
+    activity_count: int
+    action_plan_url: str
+
+
+@dataclass
+class StrategiesPage(ViewModel):
+    """Every strategy with its period, baseline year and targets; which one is in force."""
+
+    rows: list[StrategyRow]
+    year: int
+    in_force: object
+    can_manage: bool
+    create_url: str
+
+
+def strategies_page(user) -> StrategiesPage:
+    year = timezone.localdate().year
+    in_force = selectors.strategy_for_year(year)
+    rows = []
+    for strategy in selectors.strategies_all().prefetch_related("targets"):
+        targets = [
+            (str(d.get(t.key).label), target_text(t, d.get(t.key).unit))
+            for t in sorted(strategy.targets.all(), key=lambda t: d.KEYS.index(t.key))
+        ]
+        rows.append(
+            StrategyRow(
+                strategy=strategy,
+                in_force=in_force is not None and strategy.pk == in_force.pk,
+                targets=targets,
+                activity_count=strategy.activity_count,
+                action_plan_url=f"{reverse('kpi:action_plan')}?"
+                f"{urlencode({'strategy': strategy.code})}",
+            )
+        )
+    return StrategiesPage(
+        rows=rows,
+        year=year,
+        in_force=in_force,
+        can_manage=permissions.can_manage_strategies(user),
+        create_url=reverse("kpi:strategy_create"),
+    )
+
+
+def strategy_copy_initial() -> dict:
+    """The new strategy's form, filled in from the latest one: the years after it."""
+    latest = selectors.strategy_latest()
+    if latest is None:
+        return {}
+    length = latest.end_year - latest.start_year
+    start = latest.end_year + 1
+    return {
+        "source": latest.pk,
+        "start_year": start,
+        "end_year": start + length,
+        "baseline_year": latest.end_year,
+    }
+
+
+@dataclass
+class ActivityRow:
+    activity: object
+    overdue: bool
+    form: object = None  # the secretariat's update form
+
+
+@dataclass
+class ActionPlanPage(ViewModel):
+    """One strategy's action plan: activities by status and region, overdue ones marked."""
+
+    strategy: object
+    form: object
+    rows: list[ActivityRow]
+    counts: list[tuple[str, int]]  # (status label, number) over the whole plan
+    overdue_count: int
+    can_update: bool
+    today: dt.date
+    errors: list[str] = field(default_factory=list)
+
+
+def action_plan_page(user, params) -> ActionPlanPage:
+    """The action plan of the strategy asked for (default: the one in force, else the latest)."""
+    strategies = list(selectors.strategies_all())
+    regions = list(Region.objects.filter(active=True).order_by("code"))
+    form = ActionPlanFilterForm(params, strategies=strategies, regions=regions)
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
+    today = timezone.localdate()
+    by_code = {s.code: s for s in strategies}
+    strategy = by_code.get(data.get("strategy") or "") or (
+        selectors.strategy_for_year(today.year) or (strategies[0] if strategies else None)
+    )
+    if strategy is not None and not form.data.get("strategy"):
+        form.data = form.data.copy()
+        form.data["strategy"] = strategy.code
+    region = next((r for r in regions if r.code == data.get("region")), None)
+    everything = selectors.activities_for(strategy=strategy)
+    activities = selectors.activities_for(
+        strategy=strategy, status=data.get("status") or "", region=region
+    )
+    can_update = permissions.can_update_activity(user)
+    rows = []
+    for activity in activities:
+        overdue = activity.is_overdue(today)
+        if data.get("overdue") and not overdue:
+            continue
+        row = ActivityRow(activity=activity, overdue=overdue)
+        if can_update:
+            row.form = ActivityUpdateForm(
+                initial={"status": activity.status, "note": activity.note},
+                prefix=f"a{activity.pk}",
+            )
+        rows.append(row)
+    counts = [
+        (str(label), sum(1 for a in everything if a.status == value))
+        for value, label in StrategyActivity.Status.choices
+    ]
+    return ActionPlanPage(
+        strategy=strategy,
+        form=form,
+        rows=rows,
+        counts=counts,
+        overdue_count=sum(1 for a in everything if a.is_overdue(today)),
+        can_update=can_update,
+        today=today,
+        errors=form_errors(form),
+    )

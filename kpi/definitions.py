@@ -255,6 +255,9 @@ REASONS = {
     ),
     "no_transactions": _("No transactions for %(region)s in %(period)s."),
     "no_strategy": _("No strategy has been entered, so there is no baseline year or period."),
+    "no_strategy_for_year": _(
+        "No strategy is in force in %(year)s, so there is no baseline year or period."
+    ),
     "no_baseline_lines": _("No ledger lines for %(region)s in the baseline period %(baseline)s."),
     "no_baseline_spot": _(
         "No spot purchases for %(region)s in the baseline period %(baseline)s to compare with."

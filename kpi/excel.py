@@ -194,6 +194,20 @@ def _outstanding_sheet(ws, outstanding, caption: list[str]) -> None:
         ws.cell(row=row, column=5, value=_("yes") if case.overdue else _("no"))
 
 
+def strategy_line(strategy, year: int) -> str:
+    """Which strategy judges the year (its targets are the sheet's), or that none does."""
+    if strategy is None:
+        return _("No strategy for %(year)s: the figures are shown without targets or verdicts.") % {
+            "year": year
+        }
+    return _("Targets of the strategy %(name)s (%(code)s, %(first)s–%(last)s).") % {
+        "name": strategy.name,
+        "code": strategy.code,
+        "first": strategy.start_year,
+        "last": strategy.end_year,
+    }
+
+
 def dashboard_xlsx(
     *, region: RegionDashboard, collaboration: CollaborationDashboard | None
 ) -> bytes:
@@ -204,12 +218,13 @@ def dashboard_xlsx(
     exported = _("Exported %(when)s") % {"when": timezone.localtime().strftime("%d-%m-%Y %H:%M")}
     place = f"{scope.region.name} · {scope.year}"
     cards = region.cards
+    in_force = strategy_line(region.strategy, scope.year)
 
     ws = wb.active
     ws.title = _title(
         _("Region %(code)s %(year)s") % {"code": scope.region.code, "year": scope.year}
     )
-    _cards_sheet(ws, cards, [_("KPIs of the region"), place, exported], scope.year)
+    _cards_sheet(ws, cards, [_("KPIs of the region"), place, in_force, exported], scope.year)
     _years_sheet(
         wb.create_sheet(_title(_("Years"))),
         cards,
@@ -234,7 +249,7 @@ def dashboard_xlsx(
         _collaboration_sheet(
             wb.create_sheet(_title(_("Collaboration"))),
             collaboration,
-            [_("The collaboration"), str(scope.year), exported],
+            [_("The collaboration"), str(scope.year), in_force, exported],
             scope.year,
         )
         _outstanding_sheet(

@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kpi import definitions
+from kpi.models import Strategy, StrategyActivity
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -62,3 +63,71 @@ class ReportForm(DashboardForm):
                 % {"first": FIRST_YEAR, "last": LAST_YEAR}
             )
         return dt.date(year, int(match.group(2)), 1)
+
+
+class StrategyCopyForm(forms.Form):
+    """A new strategy, starting from a copy of an earlier one (its targets and activities)."""
+
+    source = forms.ModelChoiceField(
+        label=_("Copy targets and activities from"), queryset=None, empty_label=None
+    )
+    name = forms.CharField(label=_("Name"), max_length=200)
+    code = forms.SlugField(
+        label=_("Code"),
+        max_length=40,
+        help_text=_(
+            "Short and stable, e.g. RFI-2027: reports and the API name the strategy by it."
+        ),
+    )
+    start_year = forms.IntegerField(
+        label=_("First year"), min_value=FIRST_YEAR, max_value=LAST_YEAR
+    )
+    end_year = forms.IntegerField(label=_("Last year"), min_value=FIRST_YEAR, max_value=LAST_YEAR)
+    baseline_year = forms.IntegerField(
+        label=_("Baseline year"),
+        min_value=FIRST_YEAR,
+        max_value=LAST_YEAR,
+        help_text=_("Spot purchases are compared with this year."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = Strategy.objects.order_by("-start_year", "-pk")
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start_year"), data.get("end_year")
+        if start and end and end < start:
+            self.add_error("end_year", _("A strategy cannot end before it starts."))
+        return data
+
+
+class ActionPlanFilterForm(forms.Form):
+    """``?strategy=RFI-2020&status=in_progress&region=RM&overdue=1``; every field optional."""
+
+    strategy = forms.ChoiceField(label=_("Strategy"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    region = forms.ChoiceField(label=_("Responsible region"), required=False)
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+
+    def __init__(self, *args, strategies, regions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["strategy"].choices = [(s.code, str(s)) for s in strategies]
+        self.fields["status"].choices = [("", _("All"))] + list(StrategyActivity.Status.choices)
+        self.fields["region"].choices = [("", _("All"))] + [
+            (r.code, f"{r.code} – {r.name}") for r in regions
+        ]
+
+
+class ActivityUpdateForm(forms.Form):
+    """The secretariat's update of one activity: status and note."""
+
+    status = forms.ChoiceField(label=_("Status"))
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = StrategyActivity.Status.choices

@@ -15,18 +15,34 @@ from rfi.models import Region
 
 
 class Strategy(models.Model):
-    """A strategy period with its baseline year; its targets are StrategyTarget rows."""
+    """A strategy period with its baseline year; its targets are StrategyTarget rows and its
+    action plan StrategyActivity rows.
+
+    A year is judged by the strategy whose period covers it; a year no strategy covers has
+    figures but no targets and no verdicts (docs/kpi-strategies.md).
+    """
 
     name = models.CharField(_("name"), max_length=200)
+    code = models.SlugField(
+        _("code"),
+        max_length=40,
+        unique=True,
+        help_text=_(
+            "Short and stable, e.g. RFI-2020: reports and the API name the strategy by it."
+        ),
+    )
     start_year = models.PositiveIntegerField(_("first year"))
     end_year = models.PositiveIntegerField(_("last year"))
     baseline_year = models.PositiveIntegerField(
         _("baseline year"), help_text=_("Spot purchases are compared with this year.")
     )
-    is_current = models.BooleanField(
-        _("current"),
-        default=False,
-        help_text=_("The strategy whose targets apply to years no other strategy covers."),
+    copied_from = models.ForeignKey(
+        "self",
+        verbose_name=_("copied from"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="copies",
     )
     history = HistoricalRecords()
 
@@ -35,11 +51,6 @@ class Strategy(models.Model):
         verbose_name = _("strategy")
         verbose_name_plural = _("strategies")
         constraints = [
-            models.UniqueConstraint(
-                fields=["is_current"],
-                condition=models.Q(is_current=True),
-                name="kpi_one_current_strategy",
-            ),
             models.CheckConstraint(
                 condition=models.Q(end_year__gte=models.F("start_year")),
                 name="kpi_strategy_ends_after_start",
@@ -53,6 +64,20 @@ class Strategy(models.Model):
     def clean(self) -> None:
         if self.start_year and self.end_year and self.end_year < self.start_year:
             raise ValidationError({"end_year": _("A strategy cannot end before it starts.")})
+        if self.start_year and self.end_year:
+            overlapping = Strategy.objects.filter(
+                start_year__lte=self.end_year, end_year__gte=self.start_year
+            ).exclude(pk=self.pk)
+            other = overlapping.first()
+            if other is not None:
+                raise ValidationError(
+                    {
+                        "start_year": _(
+                            "The period overlaps %(other)s: each year has one strategy in force."
+                        )
+                        % {"other": other}
+                    }
+                )
 
     def covers(self, year: int) -> bool:
         return self.start_year <= year <= self.end_year
@@ -259,6 +284,59 @@ class KpiSnapshot(models.Model):
             return str(template) % (self.detail.get("reason_params") or {})
         except (KeyError, TypeError, ValueError):
             return self.reason
+
+
+class StrategyActivity(models.Model):
+    """One activity of a strategy's action plan, followed by the chiefs and kept up to date
+    by the secretariat."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Not started")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        POSTPONED = "postponed", _("Postponed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    OPEN = (Status.PLANNED, Status.IN_PROGRESS, Status.POSTPONED)
+
+    strategy = models.ForeignKey(
+        Strategy, verbose_name=_("strategy"), on_delete=models.CASCADE, related_name="activities"
+    )
+    objective = models.CharField(
+        _("objective"),
+        max_length=200,
+        blank=True,
+        help_text=_("The strategic objective it serves."),
+    )
+    title = models.CharField(_("title"), max_length=400)
+    responsible_region = models.ForeignKey(
+        Region,
+        verbose_name=_("responsible region"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Empty: the collaboration (the secretariat) as a whole."),
+    )
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PLANNED
+    )
+    note = models.TextField(_("note"), blank=True)
+    position = models.PositiveIntegerField(_("order"), default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["strategy", "position", "pk"]
+        verbose_name = _("strategy activity")
+        verbose_name_plural = _("strategy activities")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def is_overdue(self, today: date) -> bool:
+        """Open and past its due date."""
+        return bool(self.due_date and self.due_date < today and self.status in self.OPEN)
 
 
 def period_label(kind: str, start: date) -> str:

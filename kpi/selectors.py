@@ -31,7 +31,7 @@ from django.db.models.functions import Cast, Concat, Substr
 from django.utils.translation import gettext as _
 
 from kpi import definitions
-from kpi.models import KpiRun, KpiSnapshot, Strategy, StrategyTarget
+from kpi.models import KpiRun, KpiSnapshot, Strategy, StrategyActivity, StrategyTarget
 from rfi import permissions
 from rfi.models import Region
 from spend import selectors as spend_selectors
@@ -41,34 +41,61 @@ from suppliers.models import Contract
 # Strategies and targets -----------------------------------------------------------------------
 
 
-def strategy_current() -> Strategy | None:
-    """The strategy marked current, else the latest one."""
-    return (
-        Strategy.objects.filter(is_current=True).first()
-        or Strategy.objects.order_by("-start_year", "-pk").first()
-    )
-
-
 def strategy_for_year(year: int) -> Strategy | None:
-    """The strategy whose period covers ``year``; else the current strategy.
+    """The strategy in force in ``year`` (its period covers it); None outside every strategy.
 
-    A year after the last strategy's end still measures against it until the secretariat
-    enters the next one (docs/kpi.md).
+    A year outside every strategy is shown with its figures and no targets: an expired
+    strategy's targets never judge a later year (docs/kpi-strategies.md).
     """
-    covering = (
+    return (
         Strategy.objects.filter(start_year__lte=year, end_year__gte=year)
-        .order_by("-is_current", "-start_year", "-pk")
+        .order_by("-start_year", "-pk")
         .first()
     )
-    return covering or strategy_current()
+
+
+def strategy_latest() -> Strategy | None:
+    """The strategy that starts last (the one a new strategy is copied from by default)."""
+    return Strategy.objects.order_by("-start_year", "-pk").first()
+
+
+def strategies_all() -> QuerySet[Strategy]:
+    return (
+        Strategy.objects.select_related("copied_from")
+        .annotate(
+            target_count=Count("targets", distinct=True),
+            activity_count=Count("activities", distinct=True),
+        )
+        .order_by("-start_year", "-pk")
+    )
+
+
+def strategies_by_year(years) -> dict[int, Strategy | None]:
+    """Year → the strategy in force, for several years in one query."""
+    strategies = list(Strategy.objects.order_by("-start_year", "-pk"))
+    return {y: next((s for s in strategies if s.covers(y)), None) for y in years}
 
 
 def targets_for_year(year: int) -> dict[str, StrategyTarget]:
-    """Key → target of the strategy that applies to ``year`` (keys without one are absent)."""
+    """Key → target of the strategy in force in ``year`` (none outside every strategy)."""
     strategy = strategy_for_year(year)
     if strategy is None:
         return {}
     return {target.key: target for target in strategy.targets.all()}
+
+
+def activities_for(
+    *, strategy: Strategy | None, status: str = "", region: Region | None = None
+) -> list:
+    """The action plan's activities of a strategy, filtered by status and responsible region."""
+    if strategy is None:
+        return []
+    qs = StrategyActivity.objects.filter(strategy=strategy).select_related("responsible_region")
+    if status:
+        qs = qs.filter(status=status)
+    if region is not None:
+        qs = qs.filter(responsible_region=region)
+    return list(qs.order_by("position", "pk"))
 
 
 # Snapshots ----------------------------------------------------------------------------------------
@@ -152,9 +179,9 @@ def region_comparison(*, key: str, year: int) -> list[KpiSnapshot]:
 
 
 def years_available() -> list[int]:
-    """The years that have current yearly snapshots, newest first."""
+    """The years that have figures (a current yearly snapshot that is available), newest first."""
     starts = (
-        KpiSnapshot.objects.filter(is_current=True, period_kind=definitions.YEAR)
+        KpiSnapshot.objects.filter(is_current=True, period_kind=definitions.YEAR, available=True)
         .values_list("period_start", flat=True)
         .distinct()
     )
@@ -181,6 +208,7 @@ class KpiCard:
     snapshot: KpiSnapshot | None
     previous: KpiSnapshot | None
     target: StrategyTarget | None
+    strategy: Strategy | None = None
 
     @property
     def key(self) -> str:
@@ -228,7 +256,8 @@ def cards_for(*, year: int, region: Region | None) -> list[KpiCard]:
     keys = [d.key for d in wanted]
     current = _by_key(year=year, region=region, keys=keys)
     previous = _by_key(year=year - 1, region=region, keys=keys)
-    targets = targets_for_year(year)
+    strategy = strategy_for_year(year)
+    targets = {t.key: t for t in strategy.targets.all()} if strategy is not None else {}
     return [
         KpiCard(
             definition=d,
@@ -237,6 +266,7 @@ def cards_for(*, year: int, region: Region | None) -> list[KpiCard]:
             snapshot=current.get(d.key),
             previous=previous.get(d.key),
             target=targets.get(d.key),
+            strategy=strategy,
         )
         for d in wanted
     ]

@@ -21,14 +21,23 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _t
 
 from kpi import compute
 from kpi import definitions as d
 from kpi.compute import GOODS, SERVICES, UNCLASSIFIED, LineScope, Sums, TransactionFigures
-from kpi.models import KpiRun, KpiSnapshot, Strategy, StrategyTarget, period_label
+from kpi.models import (
+    KpiRun,
+    KpiSnapshot,
+    Strategy,
+    StrategyActivity,
+    StrategyTarget,
+    period_label,
+)
 from rfi.models import Region
 
 logger = logging.getLogger(__name__)
@@ -441,14 +450,12 @@ def collaboration_figures(
 
 class _Strategies:
     def __init__(self):
-        self.all = list(Strategy.objects.order_by("-is_current", "-start_year", "-pk"))
-        self.current = next((s for s in self.all if s.is_current), None) or (
-            max(self.all, key=lambda s: (s.start_year, s.pk)) if self.all else None
-        )
+        self.all = list(Strategy.objects.order_by("-start_year", "-pk"))
 
     def for_year(self, year: int) -> Strategy | None:
+        """The strategy in force in ``year``; None outside every strategy."""
         covering = [s for s in self.all if s.covers(year)]
-        return covering[0] if covering else self.current
+        return covering[0] if covering else None
 
 
 def _batch_years(batches) -> set[int]:
@@ -504,6 +511,9 @@ def compute_snapshots(
     snapshots: list[KpiSnapshot] = []
 
     def add(key, region_id, period: Period, figure: Figure, batch_ids):
+        if figure.reason_code == "no_strategy" and strategies.all:
+            # Strategies exist, but none is in force that year: no baseline, no window.
+            figure = _na("no_strategy_for_year", year=period.start.year)
         detail = dict(figure.detail)
         reason = ""
         if not figure.available:
@@ -632,14 +642,16 @@ class StrategyLoadResult:
     strategy: Strategy
     created: bool
     targets_created: int
+    activities_created: int = 0
 
 
 @transaction.atomic
 def strategy_load(*, path: Path | str = STRATEGY_FILE) -> StrategyLoadResult:
-    """Load a strategy and its targets from JSON; idempotent.
+    """Load a strategy, its targets and its action plan from JSON; idempotent.
 
-    Rows that exist are left as they are: the secretariat edits targets, and re-running
-    seed_reference must not undo that. The strategy becomes current only when no other is.
+    Rows that exist are left as they are: the secretariat edits targets and activities, and
+    re-running seed_reference must not undo that. Activities are added only to a strategy
+    that has none yet.
     """
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     for target in data["targets"]:
@@ -648,13 +660,12 @@ def strategy_load(*, path: Path | str = STRATEGY_FILE) -> StrategyLoadResult:
         if target["unit"] != d.get(target["key"]).unit:
             raise ValueError(f"{path}: {target['key']} is measured in {d.get(target['key']).unit}")
     strategy, created = Strategy.objects.get_or_create(
-        name=data["name"],
+        code=data["code"],
         defaults={
+            "name": data["name"],
             "start_year": data["start_year"],
             "end_year": data["end_year"],
             "baseline_year": data["baseline_year"],
-            "is_current": bool(data.get("is_current"))
-            and not Strategy.objects.filter(is_current=True).exists(),
         },
     )
     targets_created = 0
@@ -670,4 +681,124 @@ def strategy_load(*, path: Path | str = STRATEGY_FILE) -> StrategyLoadResult:
             },
         )
         targets_created += made
-    return StrategyLoadResult(strategy, created, targets_created)
+    activities_created = 0
+    if not strategy.activities.exists():
+        for position, activity in enumerate(data.get("activities", []), start=1):
+            StrategyActivity.objects.create(
+                strategy=strategy,
+                position=position,
+                objective=activity.get("objective", ""),
+                title=activity["title"],
+                due_date=dt.date.fromisoformat(activity["due_date"])
+                if activity.get("due_date")
+                else None,
+            )
+            activities_created += 1
+    return StrategyLoadResult(strategy, created, targets_created, activities_created)
+
+
+# Strategies entered by the secretariat ----------------------------------------------------------
+
+
+@transaction.atomic
+def strategy_copy(
+    *,
+    source: Strategy,
+    name: str,
+    code: str,
+    start_year: int,
+    end_year: int,
+    baseline_year: int,
+) -> Strategy:
+    """A new strategy starting from a copy of ``source``: its targets and its activities.
+
+    The copied activities start over (not started, no note); their due dates move by the
+    difference between the two strategies' last years. Raises ValidationError when the
+    period overlaps another strategy's or the code is taken.
+    """
+    if Strategy.objects.filter(code__iexact=code).exists():
+        raise ValidationError({"code": _t("A strategy with this code already exists.")})
+    strategy = Strategy(
+        name=name,
+        code=code,
+        start_year=start_year,
+        end_year=end_year,
+        baseline_year=baseline_year,
+        copied_from=source,
+    )
+    strategy.full_clean()
+    strategy.save()
+    StrategyTarget.objects.bulk_create(
+        StrategyTarget(
+            strategy=strategy,
+            key=t.key,
+            comparison=t.comparison,
+            value=t.value,
+            unit=t.unit,
+            note=t.note,
+        )
+        for t in source.targets.all()
+    )
+    shift = end_year - source.end_year
+    StrategyActivity.objects.bulk_create(
+        StrategyActivity(
+            strategy=strategy,
+            position=a.position,
+            objective=a.objective,
+            title=a.title,
+            responsible_region_id=a.responsible_region_id,
+            due_date=_shift_years(a.due_date, shift),
+        )
+        for a in source.activities.all()
+    )
+    logger.info("strategy %s copied from %s", strategy.code, source.code)
+    return strategy
+
+
+def _shift_years(day: dt.date | None, years: int) -> dt.date | None:
+    if day is None:
+        return None
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def activity_update(*, activity: StrategyActivity, status: str, note: str) -> StrategyActivity:
+    """The secretariat keeps an activity up to date: its status and note."""
+    if status not in StrategyActivity.Status.values:
+        raise ValidationError({"status": _t("Choose a status from the list.")})
+    activity.status = status
+    activity.note = note.strip()
+    activity.save(update_fields=["status", "note"])
+    return activity
+
+
+DEMO_STRATEGY_CODE = "DEMO-2027"
+
+
+def strategy_demo_load(*, baseline_year: int) -> tuple[Strategy, bool]:
+    """The demo successor strategy ("Demo: strategi 2021–2027"), copied from the 2015–2020
+    strategy with the demo's first year as baseline, so the demo dashboards show verdicts.
+
+    Clearly marked as demo data in its name and code; idempotent.
+    """
+    existing = Strategy.objects.filter(code=DEMO_STRATEGY_CODE).first()
+    if existing is not None:
+        return existing, False
+    source = (
+        Strategy.objects.filter(code="RFI-2020").first()
+        or Strategy.objects.order_by("-start_year").first()
+    )
+    if source is None:
+        raise ValueError("Load the reference strategy first (seed_reference).")
+    last_year = max(2027, baseline_year + 2)
+    strategy = strategy_copy(
+        source=source,
+        name=f"Demo: strategi 2021–{last_year}",
+        code=DEMO_STRATEGY_CODE,
+        start_year=2021,
+        end_year=last_year,
+        baseline_year=baseline_year,
+    )
+    return strategy, True

@@ -12,4 +12,9 @@ urlpatterns = [
     # Drill-downs that the spend pages do not have
     path("compliance/", views.compliance, name="compliance"),
     path("digitale-ordrer/", views.digital_orders, name="digital_orders"),
+    # Strategies (periods, baseline, targets) and their action plans
+    path("strategier/", views.strategies, name="strategies"),
+    path("strategier/ny/", views.strategy_create, name="strategy_create"),
+    path("handlingsplan/", views.action_plan, name="action_plan"),
+    path("handlingsplan/<int:pk>/", views.activity_update, name="activity_update"),
 ]

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class RfiConfig(AppConfig):
     name = "rfi"
     verbose_name = _("Collaboration and reference data")
+
+    def ready(self):
+        from rfi import signals  # noqa: F401  (connects the receivers)

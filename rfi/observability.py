@@ -20,6 +20,8 @@ import uuid
 from celery import current_task, signals
 from django.conf import settings
 
+from rfi import network
+
 REQUEST_ID_HEADER = "X-Request-ID"
 # The task message header that carries the id from the publisher to the worker.
 TASK_HEADER = "request_id"
@@ -52,24 +54,15 @@ def is_proxy_address(address: str) -> bool:
 
 
 def client_address(meta: dict) -> str:
-    """The client's address: the proxy's last X-Forwarded-For entry when it came via the proxy.
-
-    The proxy appends the address it saw to X-Forwarded-For; earlier entries are what the
-    client claimed, so only the last one is trusted, and only from the proxy.
-    """
-    remote = meta.get("REMOTE_ADDR", "")
-    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded and is_proxy_address(remote):
-        last = forwarded.split(",")[-1].strip()
-        if last:
-            return last
-    return remote
+    """The client's address as the trusted proxies forwarded it (rfi/network.py)."""
+    return network.client_address(meta)
 
 
 def incoming_request_id(meta: dict) -> str:
     """The proxy's X-Request-ID when it is trusted and well-formed, else a fresh id."""
     candidate = meta.get("HTTP_X_REQUEST_ID", "")
-    if candidate and _VALID_ID.match(candidate) and is_proxy_address(meta.get("REMOTE_ADDR", "")):
+    behind_proxy = network.num_proxies() > 0 and is_proxy_address(meta.get("REMOTE_ADDR", ""))
+    if candidate and _VALID_ID.match(candidate) and behind_proxy:
         return candidate
     return new_request_id()
 

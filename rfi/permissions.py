@@ -199,8 +199,20 @@ def can_recommend_candidate(user: User, candidate=None) -> bool:
 
 
 def can_decide_candidate(user: User, candidate=None) -> bool:
-    """The regional procurement chiefs decide on recommended areas."""
+    """The decision page: the chiefs vote there, the secretariat records a meeting's decision."""
     return is_secretariat(user) or has_role(user, Role.CHIEF)
+
+
+def can_vote_candidate(user: User, region=None) -> bool:
+    """A region's procurement chief casts that region's vote (any region's, without one)."""
+    if region is None:
+        return has_role(user, Role.CHIEF)
+    return region.pk in regions_with_role(user, Role.CHIEF)
+
+
+def can_record_meeting_decision(user: User, candidate=None) -> bool:
+    """The secretariat records the chiefs' meeting decision on everyone's behalf."""
+    return is_secretariat(user)
 
 
 def can_record_savings(user: User, tender, region) -> bool:
@@ -318,3 +330,27 @@ def can_view_region_kpis(user: User, region) -> bool:
     if can_view_collaboration_kpis(user):
         return True
     return can_view_region_spend(user, region)
+
+
+# Strategies and their action plans (kpi) -------------------------------------------------
+
+
+def can_view_strategies(user: User) -> bool:
+    """The strategies with their periods and targets: whoever sees the collaboration's KPIs."""
+    return can_view_collaboration_kpis(user)
+
+
+def can_manage_strategies(user: User) -> bool:
+    """The secretariat enters a new strategy (from a copy of the previous one)."""
+    return is_secretariat(user)
+
+
+def can_follow_action_plan(user: User) -> bool:
+    """The strategy's action plan page: the procurement chiefs (and, as with the
+    collaboration dashboard, the UFO group) and the secretariat."""
+    return can_view_collaboration_kpis(user)
+
+
+def can_update_activity(user: User, activity=None) -> bool:
+    """The secretariat keeps the action plan's activities up to date (status and note)."""
+    return is_secretariat(user)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from knox.models import AuthToken
 
 from rfi.models import Category, Membership, PartnerBody, Region
 
@@ -150,3 +151,24 @@ def demo_users_create(*, password: str) -> list[DemoUser]:
             )
             Membership.objects.get_or_create(user=user, region=region, role=role)
     return users
+
+
+# API tokens (django-rest-knox: stored as a hash, with an expiry) ---------------------------
+
+
+def api_token_issue(*, user) -> tuple[str, object]:
+    """A new API token for ``user``: the secret (shown once) and its stored record."""
+    record, secret = AuthToken.objects.create(user=user)
+    return secret, record
+
+
+def api_token_revoke(*, actor, token_key: str) -> bool:
+    """The actor revokes one of their own tokens (by its public key prefix)."""
+    deleted, _ = AuthToken.objects.filter(user=actor, token_key=token_key).delete()
+    return bool(deleted)
+
+
+def api_tokens_revoke_all(*, user) -> int:
+    """Every token of ``user`` stops working: after a password change, or on request."""
+    deleted, _ = AuthToken.objects.filter(user=user).delete()
+    return deleted

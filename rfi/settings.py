@@ -7,6 +7,7 @@ CELERY_BROKER_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS and DEBUG=0.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -40,7 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -164,6 +165,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=7, minute=0),
         "options": {"expires": 3600},
     },
+    # Daily at 07:05: chiefs who have not voted on a recommended area are mailed three days
+    # before the chiefs' meeting (CandidateArea.meeting_date).
+    "tenders-vote-reminders": {
+        "task": "tenders.send_vote_reminders",
+        "schedule": crontab(hour=7, minute=5),
+        "options": {"expires": 3600},
+    },
     # Daily at 06:30: suppliers' alert digests of new and changed public tenders (one mail
     # a day at most; SentChange rows stop a second mail for the same change), and the purge
     # of unconfirmed and unsubscribed addresses. A run still queued two hours later is
@@ -222,6 +230,18 @@ AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# How many proxies in front of the app append to X-Forwarded-For (rfi/network.py): 0 when
+# gunicorn is reached directly, 1 behind the compose file's Caddy. Throttles, lockouts and
+# the access log all take the client's address by this one rule.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+AXES_CLIENT_IP_CALLABLE = "rfi.network.client_ip"
+# API tokens (django-rest-knox): stored hashed, expire, revoked on a password change.
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=API_TOKEN_TTL_DAYS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
 
 # Internationalisation -------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/topics/i18n/
@@ -256,7 +276,7 @@ STORAGES = {
 REST_FRAMEWORK = {
     # Token first: an unauthenticated request then gets 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -271,7 +291,10 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
         "user": env.str("API_THROTTLE_USER", default="1200/minute"),
+        # POST /api/token/ per client address: password guessing through the API.
+        "token": env.str("API_THROTTLE_TOKEN", default="10/minute"),
     },
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "RFI joint procurement API",

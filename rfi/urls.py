@@ -4,11 +4,11 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from kpi import api as kpi_api
 from rfi import api, views
+from rfi.api_tokens import ObtainApiToken
 from spend import api as spend_api
 from suppliers import api as suppliers_api
 from tenders import api as tenders_api
@@ -36,6 +36,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("metrics", views.metrics_view, name="metrics"),
     path("mig/", views.me, name="me"),
+    path("mig/token/<str:token_key>/slet/", views.api_token_revoke, name="api_token_revoke"),
     path("historik/", views.audit_log, name="audit_log"),
     path("kategorier/", views.categories, name="categories"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -58,7 +59,7 @@ urlpatterns = [
     path("kpi/", include("kpi.urls")),
     path("api/v1/me/", api.me, name="api-me"),
     path("api/v1/", include(router.urls)),
-    path("api/token/", obtain_auth_token, name="api-token"),
+    path("api/token/", ObtainApiToken.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI styles itself inline; allow that on this page only.
     path(

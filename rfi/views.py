@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-from itertools import islice
-from operator import attrgetter
-
+from django.conf import settings
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from rfi import metrics, permissions
+from rfi import home as home_tasks
+from rfi import metrics, permissions, services
+from rfi.forms import AuditFilterForm
 from rfi.health import health_report
-from rfi.models import Category, Membership, PartnerBody, Region
-from rfi.selectors import category_search, memberships_of
-
-AUDITED_MODELS = (Region, PartnerBody, Membership)
+from rfi.models import Category, Region
+from rfi.selectors import api_tokens_of, audit_page, category_search, memberships_of
 
 
 def home(request):
+    """Each of the user's roles with its tasks (rfi/home.py); the regions for everyone."""
     context = {
         "regions": Region.objects.filter(active=True),
         "can_view_internal": permissions.can_view_internal_pages(request.user),
+        "sections": home_tasks.sections_for(request.user),
     }
     return render(request, "rfi/home.html", context)
 
@@ -32,24 +34,48 @@ def me(request):
     context = {
         "memberships": memberships_of(user=request.user),
         "is_secretariat": permissions.is_secretariat(request.user),
+        "api_tokens": api_tokens_of(user=request.user),
+        "ttl_days": settings.API_TOKEN_TTL_DAYS,
     }
     return render(request, "rfi/me.html", context)
 
 
+@require_POST
+@permissions.require(permissions.can_view_own_profile)
+def api_token_revoke(request, token_key: str):
+    """The user revokes one of their own API tokens ("all" revokes every one)."""
+    if token_key == "all":
+        count = services.api_tokens_revoke_all(user=request.user)
+    else:
+        count = int(services.api_token_revoke(actor=request.user, token_key=token_key))
+    messages.success(
+        request,
+        ngettext("%(n)d API token revoked.", "%(n)d API tokens revoked.", count) % {"n": count},
+    )
+    return redirect("me")
+
+
 @permissions.require(permissions.can_view_audit_log)
 def audit_log(request):
-    """Who changed what, when, across every model registered with the history."""
-    per_model = (
-        model.history.select_related("history_user").order_by("-history_date")[:500]
-        for model in AUDITED_MODELS
-    )
-    entries = sorted(
-        (entry for records in per_model for entry in records),
-        key=attrgetter("history_date"),
-        reverse=True,
-    )
-    page = Paginator(list(islice(entries, 500)), 50).get_page(request.GET.get("page"))
-    return render(request, "rfi/audit_log.html", {"page": page})
+    """Who changed what, when: every domain history, filterable, newest first."""
+    form = AuditFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    filters = {key: value for key, value in filters.items() if value not in (None, "")}
+    try:
+        page = int(request.GET.get("page", 1))
+    except ValueError:
+        page = 1
+    entries, has_next = audit_page(page=page, **filters)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "entries": entries,
+        "page": max(1, page),
+        "has_next": has_next,
+        "query": query.urlencode(),
+    }
+    return render(request, "rfi/audit_log.html", context)
 
 
 @permissions.require(permissions.can_view_reference_data)

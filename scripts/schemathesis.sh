@@ -13,9 +13,9 @@ $PY manage.py migrate --no-input -v0
 $PY manage.py seed_reference >/dev/null
 token=$($PY manage.py shell -c "
 from django.contrib.auth.models import User
-from rest_framework.authtoken.models import Token
+from rfi.services import api_token_issue
 user, _ = User.objects.get_or_create(username='api-fuzz', defaults={'is_staff': True})
-print(Token.objects.get_or_create(user=user)[0].key)" 2>/dev/null | tail -1)
+print(api_token_issue(user=user)[0])" 2>/dev/null | tail -1)
 $PY manage.py runserver "127.0.0.1:$port" --noreload >"$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT

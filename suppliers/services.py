@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from rfi import permissions
 from rfi.models import Region
 from rfi.tasks import enqueue_on_commit
+from rfi.validation import merge_errors, text_error
 from suppliers.models import Contract, Supplier
 from tenders.models import TenderCase
 
@@ -102,6 +103,9 @@ def supplier_upsert(
     """One supplier per identifier: create it, or take the name from the newest data."""
     country = supplier_country_clean(country)
     identifier = supplier_identifier_clean(identifier, country)
+    # Line breaks and tabs fold into spaces below; other control characters are refused.
+    if error := text_error(name or "", multiline=True):
+        raise ValidationError({"name": error})
     name = " ".join((name or "").split())
     if len(name) > Supplier._meta.get_field("name").max_length:
         raise ValidationError({"name": _("The supplier's name is too long.")})
@@ -181,6 +185,7 @@ def contract_validate(contract: Contract) -> None:
         )
     if contract.annual_value is not None and contract.annual_value < Decimal("0"):
         errors.setdefault("annual_value", []).append(_("The annual value cannot be negative."))
+    merge_errors(errors, contract)
     if errors:
         raise ValidationError(errors)
 

@@ -26,6 +26,7 @@ from rfi.models import Category, PartnerBody, Region
 from tenders import selectors, services
 from tenders.models import (
     CandidateArea,
+    CandidateVote,
     OptOutReason,
     Participation,
     SavingsMethod,
@@ -357,7 +358,18 @@ class ParticipationViewSet(
 # UFO: candidate areas -----------------------------------------------------------------------
 
 
+class CandidateVoteSerializer(serializers.ModelSerializer):
+    region = read_only_slug("code")
+    voted_by = read_only_slug("username", allow_null=True)
+
+    class Meta:
+        model = CandidateVote
+        fields = ["region", "decision", "reason", "postpone_to_year", "voted_by", "voted_at"]
+        read_only_fields = fields
+
+
 class CandidateSerializer(serializers.ModelSerializer):
+    votes = CandidateVoteSerializer(many=True, read_only=True)
     category = read_only_slug("code")
     category_label = serializers.CharField(source="category.label", read_only=True)
     proposed_by = read_only_slug("username", allow_null=True)
@@ -390,6 +402,9 @@ class CandidateSerializer(serializers.ModelSerializer):
             "decided_at",
             "decision_reason",
             "postponed_to_year",
+            "votes",
+            "meeting_date",
+            "minutes_reference",
             "tender",
             "created_at",
         ]
@@ -442,10 +457,25 @@ class CandidateDecisionSerializer(serializers.Serializer):
         help_text="Required when approving.",
     )
     reason = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="Required when rejecting."
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required when rejecting or postponing.",
     )
     postpone_to_year = serializers.IntegerField(
         min_value=2000, max_value=2100, required=False, allow_null=True
+    )
+    meeting_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="The secretariat's meeting decision: the date of the chiefs' meeting.",
+    )
+    minutes_reference = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=200,
+        help_text="The secretariat's meeting decision: the minutes' reference.",
     )
 
 
@@ -458,7 +488,7 @@ class CandidateViewSet(
 
     queryset = CandidateArea.objects.select_related(
         "category", "proposed_by", "proposer_region", "decided_by", "tender"
-    )
+    ).prefetch_related("votes__region", "votes__voted_by")
     serializer_class = CandidateSerializer
     permission_classes = [IsMember]
     filterset_fields = ["plan_year", "status"]
@@ -506,7 +536,8 @@ class CandidateViewSet(
     )
     @action(detail=True, methods=["post"])
     def decide(self, request, *args, **kwargs):
-        """A chief approves (creating the tender case), rejects with a reason, or postpones."""
+        """A chief records the region's vote (the area is decided when the decision rule is
+        met); the secretariat records a meeting's decision with its date and minutes."""
         candidate = self.get_object()
         require(permissions.can_decide_candidate(request.user, candidate))
         serializer = CandidateDecisionSerializer(data=request.data)
@@ -520,6 +551,8 @@ class CandidateViewSet(
             lead_region=data.get("lead_region"),
             reason=data.get("reason", ""),
             postpone_to_year=data.get("postpone_to_year"),
+            meeting_date=data.get("meeting_date"),
+            minutes_reference=data.get("minutes_reference", ""),
         )
         return self._answer(candidate)
 

@@ -619,21 +619,31 @@ def _load_candidates(rng: random.Random, cast: _Cast, today: dt.date) -> int:
                 other_body_comment="SKI har en aftale på området." if other == "yes" else "",
             )
         created.append((candidate, quality))
-    # The best four go to the chiefs: two wait for a decision, one is postponed, one rejected.
+    # The best four go to the chiefs: one waits for the chiefs' votes (one region has
+    # voted), one waits untouched, one was postponed at a chiefs' meeting (recorded by the
+    # secretariat), and one was rejected by a region's vote (unanimity: one rejection decides).
     best = sorted(created, key=lambda c: -c[1])[:4]
     for rank, (candidate, _quality) in enumerate(best):
         services.candidate_recommend(candidate=candidate, actor=cast.ufo[0])
-        if cast.chief is None or rank < 2:
+        if cast.chief is None:
             continue
-        if rank == 2:
+        if rank == 0:
+            candidate.meeting_date = today + dt.timedelta(days=21)
+            candidate.save(update_fields=["meeting_date"])
+            services.candidate_vote(
+                candidate=candidate, actor=cast.chief, decision=services.Decision.APPROVE
+            )
+        elif rank == 2 and cast.secretariat is not None:
             services.candidate_decide(
                 candidate=candidate,
-                actor=cast.chief,
+                actor=cast.secretariat,
                 decision=services.Decision.POSTPONE,
                 reason="Afventer markedsdialog og regionernes kontraktudløb.",
                 postpone_to_year=candidate.plan_year + 1,
+                meeting_date=today - dt.timedelta(days=30),
+                minutes_reference=f"Referat fra indkøbschefmødet {today - dt.timedelta(days=30):%d-%m-%Y}, pkt. 5",
             )
-        else:
+        elif rank == 3:
             services.candidate_decide(
                 candidate=candidate,
                 actor=cast.chief,

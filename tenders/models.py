@@ -27,6 +27,20 @@ class PlanSettings(models.Model):
         default="14,3",
         help_text=_("Comma-separated, e.g. 14,3"),
     )
+
+    class DecisionRule(models.TextChoices):
+        UNANIMITY = "unanimity", _("Unanimity: every active region approves")
+        MAJORITY = "majority", _("Majority: more than half of the active regions approve")
+
+    decision_rule = models.CharField(
+        _("how the chiefs decide on a recommended area"),
+        max_length=20,
+        choices=DecisionRule.choices,
+        default=DecisionRule.UNANIMITY,
+    )
+    participation_round_days = models.PositiveIntegerField(
+        _("days the regions have to decide on participation after an approval"), default=56
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -314,6 +328,13 @@ class CandidateArea(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_reason = models.TextField(_("reason"), blank=True)
     postponed_to_year = models.PositiveIntegerField(_("postponed to"), null=True, blank=True)
+    meeting_date = models.DateField(
+        _("chiefs' meeting"),
+        null=True,
+        blank=True,
+        help_text=_("The meeting where the chiefs decide; chiefs who have not voted are reminded."),
+    )
+    minutes_reference = models.CharField(_("minutes reference"), max_length=200, blank=True)
     tender = models.OneToOneField(
         TenderCase,
         verbose_name=_("tender case"),
@@ -332,6 +353,41 @@ class CandidateArea(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.plan_year})"
+
+
+class CandidateVote(models.Model):
+    """One region's vote, cast by its procurement chief, on a recommended area."""
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve", _("Approve")
+        REJECT = "reject", _("Reject")
+        POSTPONE = "postpone", _("Postpone")
+
+    candidate = models.ForeignKey(CandidateArea, on_delete=models.CASCADE, related_name="votes")
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT)
+    decision = models.CharField(_("vote"), max_length=10, choices=Decision.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    postpone_to_year = models.PositiveIntegerField(_("postpone to"), null=True, blank=True)
+    voted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("voted by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    voted_at = models.DateTimeField(_("voted at"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["region__code"]
+        verbose_name = _("chief's vote")
+        verbose_name_plural = _("chiefs' votes")
+        constraints = [
+            models.UniqueConstraint(fields=["candidate", "region"], name="one_vote_per_region")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.candidate} · {self.region.code} · {self.get_decision_display()}"
 
 
 class ScoreSheet(models.Model):
@@ -362,9 +418,13 @@ class ScoreSheet(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("UFO score sheet")
         constraints = [
             models.UniqueConstraint(fields=["candidate", "scorer"], name="one_sheet_per_scorer")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.candidate} – {self.scorer}"
 
 
 class Score(models.Model):
@@ -374,14 +434,20 @@ class Score(models.Model):
         _("score"), validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
     comment = models.TextField(_("comment"), blank=True)
+    # A resubmitted sheet changes its scores in place, so every earlier score stays here.
+    history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("UFO score")
         constraints = [
             models.UniqueConstraint(fields=["sheet", "criterion"], name="one_score_per_criterion"),
             models.CheckConstraint(
                 condition=models.Q(value__gte=1, value__lte=5), name="score_between_1_and_5"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.sheet}: {self.criterion} = {self.value}"
 
 
 class SavingsMethod(CodedList):

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 from django.urls import reverse
@@ -24,10 +24,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from rfi import permissions
-from rfi.models import Region
+from rfi.models import Membership, Region
+from rfi.validation import check_values, date_error, merge_errors, text_error
 from tenders import selectors
 from tenders.models import (
     CandidateArea,
+    CandidateVote,
     DeadlineReminder,
     OptOutReason,
     Participation,
@@ -75,6 +77,16 @@ def _with_actor(obj, actor) -> None:
     obj._history_user = actor if actor and actor.is_authenticated else None
 
 
+def _refuse_bad_values(errors: dict, *, texts: dict | None = None, dates: dict | None = None):
+    """Add control-character and implausible-date errors for loose service arguments."""
+    for name, text in (texts or {}).items():
+        if text and (message := text_error(str(text), multiline=True)):
+            errors.setdefault(name, []).append(message)
+    for name, day in (dates or {}).items():
+        if day and (message := date_error(day)):
+            errors.setdefault(name, []).append(message)
+
+
 # Tender cases -------------------------------------------------------------------------
 
 
@@ -114,6 +126,7 @@ def tender_validate(tender: TenderCase) -> None:
         errors.setdefault("lead_region", []).append(
             _("Choose a lead region or a lead partner body (one of them).")
         )
+    merge_errors(errors, tender)
     if errors:
         raise ValidationError(errors)
 
@@ -225,6 +238,14 @@ def participation_decide(
             ]
     if status == statuses.PENDING:
         errors["status"] = [_("A decision cannot be set back to pending.")]
+    _refuse_bad_values(
+        errors,
+        texts={"justification": justification},
+        dates={
+            "existing_contract_end": existing_contract_end,
+            "option_expected_join": option_expected_join,
+        },
+    )
     if errors:
         raise ValidationError(errors)
 
@@ -273,6 +294,10 @@ def participation_exercise_option(
         raise ValidationError({"status": _("Only a region on an option can exercise it.")})
     if participation.option_exercised_on:
         raise ValidationError({"option_exercised_on": _("The option has already been exercised.")})
+    errors: dict[str, list[str]] = {}
+    _refuse_bad_values(errors, dates={"option_exercised_on": exercised_on})
+    if errors:
+        raise ValidationError(errors)
     participation.option_exercised_on = exercised_on
     _with_actor(participation, actor)
     participation.save()
@@ -295,6 +320,7 @@ def candidate_create(*, actor, title, category, plan_year, description="", propo
         proposer_region=proposer_region,
     )
     candidate.full_clean(exclude=["proposed_by"])
+    check_values(candidate)
     _with_actor(candidate, actor)
     candidate.save()
     return candidate
@@ -323,6 +349,13 @@ def score_sheet_submit(
             errors[criterion.code] = [_("Score “%(c)s” from 1 to 5.") % {"c": criterion.label}]
     if with_other_body not in ScoreSheet.OtherBody.values:
         errors["with_other_body"] = [_("Answer yes, no or worth examining.")]
+    _refuse_bad_values(
+        errors,
+        texts={
+            "other_body_comment": other_body_comment,
+            **{code: (value[1] or "") for code, value in scores.items()},
+        },
+    )
     if errors:
         raise ValidationError(errors)
     sheet, _created = ScoreSheet.objects.get_or_create(candidate=candidate, scorer=scorer)
@@ -331,16 +364,19 @@ def score_sheet_submit(
     sheet.other_body_comment = other_body_comment
     _with_actor(sheet, scorer)
     sheet.save()
-    sheet.scores.all().delete()
-    Score.objects.bulk_create(
-        Score(
-            sheet=sheet,
-            criterion=criterion,
-            value=int(scores[criterion.code][0]),
-            comment=scores[criterion.code][1] or "",
-        )
-        for criterion in criteria
-    )
+    # Scores change in place (each change kept in the history), never deleted and re-made.
+    existing = {score.criterion_id: score for score in sheet.scores.all()}
+    for criterion in criteria:
+        value, comment = int(scores[criterion.code][0]), scores[criterion.code][1] or ""
+        score = existing.pop(criterion.pk, None) or Score(sheet=sheet, criterion=criterion)
+        if score.pk and (score.value, score.comment) == (value, comment):
+            continue
+        score.value, score.comment = value, comment
+        _with_actor(score, scorer)
+        score.save()
+    for retired in existing.values():  # criteria no longer active
+        _with_actor(retired, scorer)
+        retired.delete()
     return sheet
 
 
@@ -390,6 +426,160 @@ class Decision:
     CHOICES = (APPROVE, REJECT, POSTPONE)
 
 
+def _approved_case(candidate: CandidateArea, *, lead_region: Region | None, actor) -> TenderCase:
+    """The tender case an approved area becomes: in its target plan year, with a deadline."""
+    plan_settings = PlanSettings.current()
+    lead_region = (
+        lead_region
+        or suggest_lead_region(category=candidate.category)
+        or candidate.proposer_region
+        or Region.objects.filter(active=True).order_by("code").first()
+    )
+    today = timezone.localdate()
+    tender = TenderCase(
+        reference=_next_reference(candidate.plan_year),
+        title=candidate.title,
+        description=candidate.description,
+        category=candidate.category,
+        area=area_of(candidate.category),
+        kind=TenderCase.Kind.FRAMEWORK,
+        has_options=True,
+        lead_region=lead_region,
+        expected_tender_start=max(dt.date(candidate.plan_year, 1, 1), today),
+        decision_deadline=today + dt.timedelta(days=plan_settings.participation_round_days),
+    )
+    _with_actor(tender, actor)
+    tender.save()
+    for region in Region.objects.filter(active=True):
+        participation = Participation(tender=tender, region=region)
+        _with_actor(participation, actor)
+        participation.save()
+    return tender
+
+
+def _check_decision(decision: str, reason: str, postpone_to_year, candidate) -> None:
+    if decision not in Decision.CHOICES:
+        raise ValidationError({"decision": _("Approve, reject or postpone.")})
+    if error := text_error(reason or "", multiline=True):
+        raise ValidationError({"reason": error})
+    if decision == Decision.REJECT and not (reason or "").strip():
+        raise ValidationError({"reason": _("Give the reason for rejecting.")})
+    if decision == Decision.POSTPONE:
+        if not postpone_to_year or postpone_to_year <= candidate.plan_year - 1:
+            raise ValidationError({"postpone_to_year": _("Give the year to postpone to.")})
+        if not (reason or "").strip():
+            raise ValidationError({"reason": _("Give the reason for postponing.")})
+
+
+def _conclude(
+    candidate: CandidateArea,
+    *,
+    decision: str,
+    actor,
+    reason: str,
+    lead_region: Region | None = None,
+    postpone_to_year: int | None = None,
+) -> CandidateArea:
+    if decision == Decision.APPROVE:
+        candidate.tender = _approved_case(candidate, lead_region=lead_region, actor=actor)
+        candidate.status = CandidateArea.Status.APPROVED
+    elif decision == Decision.REJECT:
+        candidate.status = CandidateArea.Status.REJECTED
+    else:
+        candidate.status = CandidateArea.Status.POSTPONED
+        candidate.postponed_to_year = postpone_to_year
+    candidate.decision_reason = reason.strip()
+    candidate.decided_by = actor
+    candidate.decided_at = timezone.now()
+    _with_actor(candidate, actor)
+    candidate.save()
+    return candidate
+
+
+@dataclass
+class Outcome:
+    """What the votes cast so far decide under the collaboration's decision rule."""
+
+    decision: str | None  # None: not decided yet
+    votes: dict[str, int]
+    waiting_for: list[Region]
+    reason: str = ""
+    postpone_to_year: int | None = None
+
+
+def decision_outcome(candidate: CandidateArea) -> Outcome:
+    """Unanimity: one rejection decides; approval needs every active region; otherwise,
+    once all have voted, the area is postponed. Majority: more than half of the active
+    regions approve, or reject; once all have voted without a majority, it is postponed.
+    Every reason is kept in the decision's reason, region by region."""
+    active = list(Region.objects.filter(active=True).order_by("code"))
+    votes = {v.region_id: v for v in candidate.votes.select_related("region")}
+    cast = [votes[r.pk] for r in active if r.pk in votes]
+    counts = {choice: sum(v.decision == choice for v in cast) for choice in Decision.CHOICES}
+    waiting = [r for r in active if r.pk not in votes]
+    reasons = "\n".join(f"{v.region.code}: {v.reason.strip()}" for v in cast if v.reason.strip())
+    later = max((v.postpone_to_year or 0 for v in cast), default=0) or candidate.plan_year + 1
+    rule = PlanSettings.current().decision_rule
+    decision = None
+    if rule == PlanSettings.DecisionRule.MAJORITY:
+        if counts[Decision.APPROVE] * 2 > len(active):
+            decision = Decision.APPROVE
+        elif counts[Decision.REJECT] * 2 > len(active):
+            decision = Decision.REJECT
+        elif not waiting:
+            decision = Decision.POSTPONE
+    elif counts[Decision.REJECT]:
+        decision = Decision.REJECT
+    elif not waiting:
+        decision = (
+            Decision.APPROVE if counts[Decision.APPROVE] == len(active) else Decision.POSTPONE
+        )
+    return Outcome(decision, counts, waiting, reasons, later)
+
+
+@transaction.atomic
+def candidate_vote(
+    *,
+    candidate: CandidateArea,
+    actor,
+    decision: str,
+    region: Region | None = None,
+    reason: str = "",
+    postpone_to_year: int | None = None,
+) -> CandidateArea:
+    """A chief records the region's vote; the area is decided when the rule is met."""
+    if region is None:
+        chief_of = permissions.regions_with_role(actor, permissions.Role.CHIEF)
+        if len(chief_of) != 1:
+            raise ValidationError({"region": _("Choose the region you vote for.")})
+        region = Region.objects.get(pk=next(iter(chief_of)))
+    if not permissions.can_vote_candidate(actor, region):
+        raise PermissionDenied(_("Only the region's procurement chief casts its vote."))
+    candidate = CandidateArea.objects.select_for_update().get(pk=candidate.pk)
+    if candidate.status != CandidateArea.Status.RECOMMENDED:
+        raise ValidationError(_("Only a recommended candidate area can be decided."))
+    _check_decision(decision, reason, postpone_to_year, candidate)
+    vote = CandidateVote.objects.filter(candidate=candidate, region=region).first()
+    vote = vote or CandidateVote(candidate=candidate, region=region)
+    vote.decision = decision
+    vote.reason = (reason or "").strip()
+    vote.postpone_to_year = postpone_to_year if decision == Decision.POSTPONE else None
+    vote.voted_by = actor
+    vote.voted_at = timezone.now()
+    _with_actor(vote, actor)
+    vote.save()
+    outcome = decision_outcome(candidate)
+    if outcome.decision is None:
+        return candidate
+    return _conclude(
+        candidate,
+        decision=outcome.decision,
+        actor=actor,
+        reason=outcome.reason,
+        postpone_to_year=outcome.postpone_to_year,
+    )
+
+
 @transaction.atomic
 def candidate_decide(
     *,
@@ -399,50 +589,102 @@ def candidate_decide(
     lead_region: Region | None = None,
     reason: str = "",
     postpone_to_year: int | None = None,
+    meeting_date: dt.date | None = None,
+    minutes_reference: str = "",
 ) -> CandidateArea:
-    """A chief approves (creating the tender case), rejects with a reason, or postpones."""
+    """The chiefs decide together.
+
+    A chief's call records the region's vote (``candidate_vote``); the secretariat records
+    a meeting's decision on everyone's behalf, with the meeting date and minutes reference.
+    """
     if not permissions.can_decide_candidate(actor, candidate):
         raise PermissionDenied(_("Only the procurement chiefs decide on candidate areas."))
+    if not permissions.can_record_meeting_decision(actor, candidate):
+        return candidate_vote(
+            candidate=candidate,
+            actor=actor,
+            decision=decision,
+            reason=reason,
+            postpone_to_year=postpone_to_year,
+        )
     if candidate.status != CandidateArea.Status.RECOMMENDED:
         raise ValidationError(_("Only a recommended candidate area can be decided."))
-    if decision not in Decision.CHOICES:
-        raise ValidationError({"decision": _("Approve, reject or postpone.")})
-    if decision == Decision.APPROVE:
-        if lead_region is None:
-            raise ValidationError({"lead_region": _("Choose the lead region.")})
-        tender = TenderCase(
-            reference=_next_reference(timezone.localdate().year),
-            title=candidate.title,
-            description=candidate.description,
-            category=candidate.category,
-            area=area_of(candidate.category),
-            kind=TenderCase.Kind.FRAMEWORK,
-            has_options=True,
-            lead_region=lead_region,
+    _check_decision(decision, reason, postpone_to_year, candidate)
+    errors: dict[str, list[str]] = {}
+    if meeting_date is None:
+        errors["meeting_date"] = [_("Give the date of the chiefs' meeting.")]
+    if not (minutes_reference or "").strip():
+        errors["minutes_reference"] = [_("Give the reference to the meeting's minutes.")]
+    _refuse_bad_values(
+        errors, texts={"minutes_reference": minutes_reference}, dates={"meeting_date": meeting_date}
+    )
+    if errors:
+        raise ValidationError(errors)
+    candidate.meeting_date = meeting_date
+    candidate.minutes_reference = minutes_reference.strip()
+    return _conclude(
+        candidate,
+        decision=decision,
+        actor=actor,
+        reason=reason,
+        lead_region=lead_region,
+        postpone_to_year=postpone_to_year,
+    )
+
+
+def chief_votes_waiting(user) -> list[CandidateArea]:
+    """Recommended areas on which one of the user's chief regions has not voted yet."""
+    regions = permissions.regions_with_role(user, permissions.Role.CHIEF)
+    if not regions:
+        return []
+    return [
+        candidate
+        for candidate in CandidateArea.objects.filter(
+            status=CandidateArea.Status.RECOMMENDED
+        ).prefetch_related("votes")
+        if regions - {vote.region_id for vote in candidate.votes.all()}
+    ]
+
+
+def vote_reminders_send(*, today: dt.date | None = None, days_before: int = 3) -> int:
+    """Mail the chiefs who have not voted, a few days before the meeting date."""
+    today = today or timezone.localdate()
+    due = CandidateArea.objects.filter(
+        status=CandidateArea.Status.RECOMMENDED,
+        meeting_date=today + dt.timedelta(days=days_before),
+    ).prefetch_related("votes")
+    sent = 0
+    for candidate in due:
+        voted = {vote.region_id for vote in candidate.votes.all()}
+        chiefs = (
+            Membership.objects.filter(
+                role=Membership.Role.CHIEF, region__active=True, user__is_active=True
+            )
+            .exclude(region_id__in=voted)
+            .select_related("user", "region")
         )
-        _with_actor(tender, actor)
-        tender.save()
-        for region in Region.objects.filter(active=True):
-            participation = Participation(tender=tender, region=region)
-            _with_actor(participation, actor)
-            participation.save()
-        candidate.tender = tender
-        candidate.status = CandidateArea.Status.APPROVED
-    elif decision == Decision.REJECT:
-        if not reason.strip():
-            raise ValidationError({"reason": _("Give the reason for rejecting.")})
-        candidate.status = CandidateArea.Status.REJECTED
-    else:
-        if not postpone_to_year or postpone_to_year <= candidate.plan_year - 1:
-            raise ValidationError({"postpone_to_year": _("Give the year to postpone to.")})
-        candidate.status = CandidateArea.Status.POSTPONED
-        candidate.postponed_to_year = postpone_to_year
-    candidate.decision_reason = reason.strip()
-    candidate.decided_by = actor
-    candidate.decided_at = timezone.now()
-    _with_actor(candidate, actor)
-    candidate.save()
-    return candidate
+        for membership in chiefs:
+            if not membership.user.email:
+                continue
+            send_mail(
+                subject=_("Your vote on %(title)s is due before %(date)s")
+                % {"title": candidate.title, "date": candidate.meeting_date.strftime("%d-%m-%Y")},
+                message=_(
+                    "The chiefs decide on the recommended area %(title)s at the meeting "
+                    "%(date)s. %(region)s has not voted yet: %(url)s"
+                )
+                % {
+                    "title": candidate.title,
+                    "date": candidate.meeting_date.strftime("%d-%m-%Y"),
+                    "region": membership.region.name,
+                    "url": getattr(settings, "SITE_URL", "").rstrip("/")
+                    + reverse("tenders:candidate_decide", args=[candidate.pk]),
+                },
+                from_email=None,
+                recipient_list=[membership.user.email],
+            )
+            sent += 1
+    return sent
 
 
 # Savings --------------------------------------------------------------------------------
@@ -472,6 +714,9 @@ def savings_record(
         errors["new_annual_cost"] = [_("The new annual cost cannot be negative.")]
     if contract_start and contract_end and contract_end < contract_start:
         errors["contract_end"] = [_("The contract cannot end before it starts.")]
+    _refuse_bad_values(
+        errors, dates={"contract_start": contract_start, "contract_end": contract_end}
+    )
     if errors:
         raise ValidationError(errors)
     record = SavingsRecord.objects.filter(tender=tender, region=region).first() or SavingsRecord(
@@ -546,7 +791,7 @@ def decision_reminders_send(*, today: dt.date | None = None) -> int:
                             )
                             % values
                         )
-                    mail.send_mail(subject, body, None, recipients)
+                    send_mail(subject, body, None, recipients)
                 reminder.recipients = len(recipients)
                 reminder.save(update_fields=["recipients"])
         except OSError:  # smtplib.SMTPException is an OSError

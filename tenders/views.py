@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rfi import permissions
-from rfi.models import Category, PartnerBody, Region
+from rfi.models import Category, Membership, PartnerBody, Region
 from tenders import selectors, services
 from tenders.forms import OptionExerciseForm, ParticipationForm, TenderCaseForm
 from tenders.models import OptOutReason, Participation, PlanSettings, TenderCase
@@ -485,9 +485,20 @@ def option_exercise(request, reference: str, region_code: str):
 
 @permissions.require(permissions.can_view_internal_pages)
 def outstanding(request):
+    """Cases waiting for a decision, most urgent first; the user's own region by default.
+
+    ``?region=`` (empty, "All regions") shows every region.
+    """
     regions = list(Region.objects.filter(active=True))
-    chosen = next((r for r in regions if r.code == request.GET.get("region")), None)
-    cases = selectors.outstanding_explanations(region=chosen)
+    if "region" in request.GET:
+        chosen = next((r for r in regions if r.code == request.GET["region"]), None)
+    else:
+        chosen = _own_region(request.user, regions)
+    today = timezone.localdate()
+    cases = sorted(
+        selectors.outstanding_explanations(region=chosen, today=today),
+        key=lambda case: (_urgency(case.tender.decision_deadline, today), case.tender.reference),
+    )
     context = {
         "cases": [
             {
@@ -500,6 +511,23 @@ def outstanding(request):
         "chosen": chosen,
     }
     return render(request, "tenders/outstanding.html", context)
+
+
+def _urgency(deadline: dt.date | None, today: dt.date) -> tuple:
+    """Overdue first (the oldest deadline first), then the nearest deadline, then none."""
+    if deadline is None:
+        return (2, dt.date.max)
+    return (0 if deadline < today else 1, deadline)
+
+
+def _own_region(user, regions: list[Region]) -> Region | None:
+    """The region where the user is an officer, else any region where they hold a role."""
+    for role in (Membership.Role.OFFICER, Membership.Role.CHIEF, Membership.Role.UFO):
+        ids = permissions.regions_with_role(user, role)
+        own = [region for region in regions if region.pk in ids]
+        if own:
+            return own[0]
+    return None
 
 
 @permissions.require(permissions.can_view_internal_pages)
@@ -556,10 +584,15 @@ def status_report(request):
 def region(request, code: str):
     chosen = get_object_or_404(Region, code=code)
     overview = selectors.region_overview(region=chosen)
+    today = timezone.localdate()
+    overview["pending"] = sorted(
+        overview["pending"],
+        key=lambda p: (_urgency(p.tender.decision_deadline, today), p.tender.reference),
+    )
     context = {
         "region": chosen,
         "overview": overview,
         "can_set": permissions.can_set_participation(request.user, Participation(region=chosen)),
-        "today": timezone.localdate(),
+        "today": today,
     }
     return render(request, "tenders/region.html", context)

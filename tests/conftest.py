@@ -105,6 +105,16 @@ def chief(regions):
 
 
 @pytest.fixture
+def chiefs(regions, chief) -> dict[str, object]:
+    """A procurement chief for every region (RM's is the ``chief`` fixture)."""
+    made = {"RM": chief}
+    for code, region in regions.items():
+        if code != "RM":
+            made[code] = _member(f"chief_{code.lower()}", region, Membership.Role.CHIEF)
+    return made
+
+
+@pytest.fixture
 def secretariat(db):
     return UserFactory(username="secretariat", is_staff=True)
 

@@ -19,12 +19,43 @@
   var COLOURS = ["#1d4ed8", "#374151", "#7c2d12", "#166534", "#6b21a8", "#0f766e"];
   var TARGET_COLOUR = "#9b1c1c";
 
+  // Money on axes and in tooltips reads as the headline figures do (rfi/formatting.py):
+  // "98,3 mio. kr.", "1,6 mia. kr." ("DKK 98.3 m", "DKK 1.6 bn"); the words come from the
+  // page (<script id="chart-money-words">, the rfi_format tag chart_money_words).
+  function moneyWords() {
+    var source = document.getElementById("chart-money-words");
+    return source ? JSON.parse(source.textContent) : null;
+  }
+
+  function compactMoney(words) {
+    var lang = words.lang || document.documentElement.lang || "da";
+    var whole = new Intl.NumberFormat(lang, { maximumFractionDigits: 0 });
+    // Axis ticks are round numbers: "800 mio. kr.", "1,2 mia. kr." (no ",0").
+    var tenths = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
+    return function (value) {
+      var size = Math.abs(value);
+      // The scale is chosen after rounding, so 999.96 million reads "1,0 mia. kr."
+      if (Math.round(size / 1e5) / 10 >= 1000) {
+        return words.billion.replace("{}", tenths.format(value / 1e9));
+      }
+      if (Math.round(size) >= 1e6) {
+        return words.million.replace("{}", tenths.format(value / 1e6));
+      }
+      return words.plain.replace("{}", whole.format(value === 0 ? 0 : value));
+    };
+  }
+
   function formatter(unit) {
     var lang = document.documentElement.lang || "da";
     var number = new Intl.NumberFormat(lang, { maximumFractionDigits: unit === "kr." ? 0 : 1 });
+    var words = unit === "kr." ? moneyWords() : null;
+    var money = words ? compactMoney(words) : null;
     return function (value) {
       if (value === null || value === undefined || isNaN(value)) {
         return "–";
+      }
+      if (money) {
+        return money(value);
       }
       var text = number.format(value);
       if (unit === "%") {

@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from rfi.validation import printable
 from suppliers.public.selectors import TABS, filter_public_tenders, public_regions, tab_of
 from suppliers.public.views import PublicRow, serve_file
 from tenders.models import TenderCase
@@ -58,7 +59,8 @@ def export_rows(request) -> list[list]:
         rows.append(
             [
                 tender.reference,
-                tender.title,
+                # A title stored before text was checked on entry must not break the file.
+                printable(tender.title, multiline=False),
                 str(tabs[tab] if tab else TenderCase.Status(tender.status).label),
                 tender.category.full_code,
                 tender.category.label,

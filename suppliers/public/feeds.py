@@ -16,6 +16,7 @@ from django.utils.feedgenerator import Rss201rev2Feed
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
+from rfi.validation import plausible_or_none, printable
 from suppliers.public.selectors import (
     PublicChange,
     PublicTenderFilter,
@@ -41,12 +42,13 @@ def _summary(tender: TenderCase) -> str:
     ]
     if row.option:
         parts.append(f"{_('On an option')}: " + ", ".join(r.region.name for r in row.option))
-    if tender.expected_tender_start:
+    if plausible_or_none(tender.expected_tender_start):
         parts.append(
             f"{_('Expected tender start')}: {row.quarter} "
             f"({tender.expected_tender_start.strftime('%d-%m-%Y')})"
         )
-    return "\n".join(parts)
+    # Rows stored before text was checked on entry must not break the feed for everyone.
+    return printable("\n".join(parts))
 
 
 class TenderFeed(Feed):
@@ -81,14 +83,15 @@ class TenderFeed(Feed):
 
     def item_title(self, item) -> str:
         tender, changes = item
+        title = printable(tender.title, multiline=False)
         if len(changes) == 1:
-            return _("New: %(title)s") % {"title": tender.title}
-        return _("Changed: %(title)s") % {"title": tender.title}
+            return _("New: %(title)s") % {"title": title}
+        return _("Changed: %(title)s") % {"title": title}
 
     def item_description(self, item) -> str:
         tender, changes = item
         latest = [c.text for c in changes if c.when == changes[0].when]
-        return "\n".join([*latest, "", _summary(tender)])
+        return printable("\n".join([*latest, "", _summary(tender)]))
 
     def item_link(self, item) -> str:
         return reverse("public:detail", args=[item[0].reference])
@@ -123,10 +126,17 @@ def _calendar(request) -> HttpResponse:
     cal.add("x-wr-calname", _("Expected starts of the regions' joint tenders"))
     now = timezone.now()
     for tender in tenders:
-        start = tender.expected_tender_start
+        # A start stored before dates were bounded (9999-12-31) is left out, not a 500.
+        start = plausible_or_none(tender.expected_tender_start)
+        if start is None:
+            continue
         event = Event()
         event.add("uid", f"rfi-public-{tender.reference}-expected-start")
-        event.add("summary", _("Expected tender start: %(title)s") % {"title": tender.title})
+        event.add(
+            "summary",
+            _("Expected tender start: %(title)s")
+            % {"title": printable(tender.title, multiline=False)},
+        )
         event.add("dtstart", start)
         event.add("dtend", start + dt.timedelta(days=1))
         event.add("dtstamp", now)

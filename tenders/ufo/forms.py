@@ -169,11 +169,25 @@ class DecisionForm(forms.Form):
         label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
-        help_text=_("Required when rejecting."),
+        help_text=_("Required when rejecting or postponing."),
     )
     postpone_to_year = forms.IntegerField(
         label=_("Postpone to plan year"), min_value=2000, max_value=2100, required=False
     )
+    meeting_date = forms.DateField(
+        label=_("Date of the chiefs' meeting"), required=False, widget=DateInput()
+    )
+    minutes_reference = forms.CharField(
+        label=_("Minutes reference"), max_length=200, required=False
+    )
+
+    def __init__(self, *args, for_meeting: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if (
+            not for_meeting
+        ):  # a chief votes for the region; the meeting fields are the secretariat's
+            for name in ("lead_region", "meeting_date", "minutes_reference"):
+                del self.fields[name]
 
 
 class SavingsForm(forms.Form):

@@ -18,6 +18,7 @@ from rfi.models import Region
 from tenders import selectors, services
 from tenders.models import (
     CandidateArea,
+    PlanSettings,
     Score,
     ScoreSheet,
     ScoringCriterion,
@@ -159,6 +160,7 @@ def candidate_detail(request, pk: int):
         "history": _history(candidate),
         "proposer": _person(candidate.proposed_by),
         "decider": _person(candidate.decided_by),
+        "votes": _votes(candidate),
         "can_score": permissions.can_score_candidate(user, candidate)
         and candidate.status in (CandidateArea.Status.SCREENING, CandidateArea.Status.RECOMMENDED),
         "can_recommend": permissions.can_recommend_candidate(user, candidate)
@@ -222,26 +224,38 @@ def candidate_recommend(request, pk: int):
     return redirect("tenders:candidate", pk=candidate.pk)
 
 
+def _votes(candidate: CandidateArea) -> list[dict]:
+    """Each active region with its chief's vote, or none yet."""
+    votes = {vote.region_id: vote for vote in candidate.votes.select_related("voted_by")}
+    return [
+        {"region": region, "vote": votes.get(region.pk)}
+        for region in Region.objects.filter(active=True).order_by("code")
+    ]
+
+
 @permissions.require(permissions.can_decide_candidate)
 def candidate_decide(request, pk: int):
-    """A chief approves (choosing the lead region), rejects with a reason, or postpones."""
+    """Chiefs vote for their region; the secretariat records a meeting's decision."""
     candidate = get_object_or_404(CandidateArea.objects.select_related("category", "tender"), pk=pk)
     if not permissions.can_decide_candidate(request.user, candidate):
         raise PermissionDenied
+    for_meeting = permissions.can_record_meeting_decision(request.user, candidate)
     suggestion = services.suggest_lead_region(category=candidate.category)
     is_open = candidate.status == CandidateArea.Status.RECOMMENDED
     initial = {"lead_region": suggestion.pk if suggestion else None}
-    form = DecisionForm(request.POST or None, initial=initial)
+    form = DecisionForm(request.POST or None, initial=initial, for_meeting=for_meeting)
     if request.method == "POST" and is_open and form.is_valid():
         data = form.cleaned_data
         try:
-            services.candidate_decide(
+            candidate = services.candidate_decide(
                 candidate=candidate,
                 actor=request.user,
                 decision=data["decision"],
-                lead_region=data["lead_region"],
+                lead_region=data.get("lead_region"),
                 reason=data["reason"],
                 postpone_to_year=data["postpone_to_year"],
+                meeting_date=data.get("meeting_date"),
+                minutes_reference=data.get("minutes_reference", ""),
             )
         except ValidationError as error:
             apply_service_errors(form, error)
@@ -253,15 +267,21 @@ def candidate_decide(request, pk: int):
                     % {"reference": candidate.tender.reference},
                 )
                 return redirect("tenders:detail", reference=candidate.tender.reference)
-            messages.success(request, _("The decision has been recorded."))
+            if candidate.status == CandidateArea.Status.RECOMMENDED:
+                messages.success(request, _("Your region's vote has been recorded."))
+            else:
+                messages.success(request, _("The decision has been recorded."))
             return redirect("tenders:candidate", pk=candidate.pk)
-    ranking = _ranking_of(candidate)
     context = {
         "candidate": candidate,
         "form": form,
         "suggestion": suggestion,
         "is_open": is_open,
-        "ranking": ranking,
+        "for_meeting": for_meeting,
+        "ranking": _ranking_of(candidate),
+        "votes": _votes(candidate),
+        "outcome": services.decision_outcome(candidate),
+        "rule": PlanSettings.current().get_decision_rule_display(),
         "decision_choices": Decision,
     }
     return render(request, "tenders/ufo_candidate_decide.html", context)

@@ -79,7 +79,7 @@ def build() -> dict[str, Region]:
     regions = {r.code: r for r in Region.objects.all()}
     rm, rsd = regions["RM"], regions["RSD"]
     strategy = Strategy.objects.create(
-        name="Teststrategi", start_year=2021, end_year=2026, baseline_year=2020, is_current=True
+        name="Teststrategi", code="TEST-2026", start_year=2021, end_year=2026, baseline_year=2020
     )
     for key, (comparison, value) in TARGETS.items():
         StrategyTarget.objects.create(

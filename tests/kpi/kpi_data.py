@@ -1,5 +1,8 @@
 """The hand-made KPI fixture: a few lines, contracts, tenders and savings, every answer by hand.
 
+Strategies: the reference 2015–2020 (baseline 2014) and a successor "Teststrategi
+2021–2027" (TEST-2027) with the same targets and, here, the baseline year 2014 too.
+
 Region Midtjylland (RM) bought in 2014 (the strategy's baseline year) and 2025; Region
 Syddanmark (RSD) sent a 2025 extract without an ordering-channel column; the other three
 regions sent nothing. The expected figures are worked out in tests/kpi/test_compute.py.
@@ -36,7 +39,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from kpi.services import strategy_load
+from kpi.services import strategy_copy, strategy_load
 from rfi.models import PartnerBody, Region
 from rfi.services import collaboration_load
 from spend import matching
@@ -89,7 +92,18 @@ def build(*, with_strategy: bool = True) -> World:
     rm, rsd, rh, rsj, rn = (regions[c] for c in ("RM", "RSD", "RH", "RSJ", "RN"))
     amgros = PartnerBody.objects.get(code="AMGROS")
     if with_strategy:
-        strategy_load()
+        reference = strategy_load().strategy
+        # 2025 is judged by the strategy in force in 2025 (the 2015–2020 one has expired):
+        # a successor with the reference targets and, for the hand-worked spot-purchase
+        # figures, the baseline year 2014.
+        strategy_copy(
+            source=reference,
+            name="Teststrategi 2021–2027",
+            code="TEST-2027",
+            start_year=2021,
+            end_year=2027,
+            baseline_year=2014,
+        )
     sd.tree()
     sd.category("33600000")
 

@@ -73,6 +73,7 @@ def test_kpi_report_json_prints_every_kpi_as_rows(computed):
         "unit",
         "available",
         "reason",
+        "strategy",
     }
     by = {(r["key"], r["region"]): r for r in rows}
     # A ratio as a fraction, with the strategy's target beside it.
@@ -85,6 +86,7 @@ def test_kpi_report_json_prints_every_kpi_as_rows(computed):
         "unit": "ratio",
         "available": True,
         "reason": "",
+        "strategy": "TEST-2027",
     }
     # Money in DKK; the collaboration has region null.
     assert by[("joint_agreement_spend", None)]["value"] == 3500
@@ -106,7 +108,7 @@ def test_kpi_report_csv_has_the_same_rows(computed):
     rows = list(csv.DictReader(io.StringIO(text)))
     as_json = json.loads(run("kpi_report", "--year", "2025"))
 
-    assert text.splitlines()[0] == "key,region,period,value,target,unit,available,reason"
+    assert text.splitlines()[0] == "key,region,period,value,target,unit,available,reason,strategy"
     assert len(rows) == len(as_json)
     compliance = next(r for r in rows if r["key"] == "compliance" and r["region"] == "RM")
     assert (compliance["value"], compliance["target"], compliance["available"]) == (

@@ -101,7 +101,7 @@ def test_spot_purchases_are_positive_transactions_without_a_contract(world):
 
 
 def test_spot_purchase_reduction_against_the_baseline_year(world):
-    # Baseline 2014 (strategy 2015–2020): five invoices of 100 at suppliers without a
+    # Baseline 2014 (the fixture's 2021–2027 strategy): five invoices of 100 at suppliers without a
     # contract, and a lone credit note (not a purchase) → 5. 1 - 4/5 = 0.2.
     assert value("spot_purchase_reduction", "RM", "2025") == Decimal("0.200000")
     # A quarter compares with the same quarter of the baseline year: 2025-Q1 has B2 only
@@ -203,18 +203,28 @@ def test_average_price_reduction_of_joint_tenders_awarded_in_the_year(world):
 
 
 def test_joint_service_tenders_started_in_the_strategy_period(world):
-    # Window 2015–2020 (the strategy's period): T1 (services, published 2015) counts; T2
-    # is goods; T5 is only planned; T6 was cancelled.
-    assert value("joint_service_tenders", None, "2025") == 1
+    # Window 2015–2019 (the 2015–2020 strategy, by 2019): T1 (services, published 2015)
+    # counts; T2 is goods; T5 is only planned; T6 was cancelled.
+    assert value("joint_service_tenders", None, "2019") == 1
     assert value("joint_service_tenders", None, "2016") == 1
-    assert "before the strategy period" in reason("joint_service_tenders", None, "2014")
+    # 2025 is judged by the 2021–2027 strategy: nothing joint was published 2021–2025.
+    assert value("joint_service_tenders", None, "2025") == 0
+    # 2014 lies outside every strategy.
+    assert reason("joint_service_tenders", None, "2014") == (
+        "No strategy is in force in 2014, so there is no baseline year or period."
+    )
 
 
 def test_frameworks_with_options_share(world):
-    # Joint frameworks started 2015–2020: T1 (options) and T2 (none) → 1/2.
-    assert value("frameworks_with_options_share", None, "2025") == Decimal("0.5")
+    # Joint frameworks started 2015–2019: T1 (options) and T2 (none) → 1/2 (T3 is not
+    # joint, T6 was cancelled).
+    assert value("frameworks_with_options_share", None, "2019") == Decimal("0.5")
     # By 2015 only T1 had started.
     assert value("frameworks_with_options_share", None, "2015") == 1
+    # No joint framework started in the 2021–2027 strategy's years so far.
+    assert "No joint framework tender started" in reason(
+        "frameworks_with_options_share", None, "2025"
+    )
 
 
 def test_annual_savings_of_records_whose_contract_is_active(world):

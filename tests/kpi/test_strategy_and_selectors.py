@@ -23,7 +23,7 @@ def test_seed_reference_loads_the_2015_2020_strategy_with_the_targets_of_kpi_md(
 
     strategy = Strategy.objects.get()
     assert (strategy.start_year, strategy.end_year, strategy.baseline_year) == (2015, 2020, 2014)
-    assert strategy.is_current
+    assert strategy.code == "RFI-2020"
     targets = {t.key: (t.comparison, t.value) for t in strategy.targets.all()}
     assert targets == {
         "contract_coverage_goods": ("gte", Decimal("0.8")),
@@ -67,15 +67,16 @@ def test_a_share_target_must_be_a_fraction():
 def test_a_newer_strategy_sets_the_targets_of_its_own_years():
     old = strategy_load().strategy
     new = Strategy.objects.create(
-        name="Strategi 2025", start_year=2025, end_year=2030, baseline_year=2024
+        name="Strategi 2025", code="S-2030", start_year=2025, end_year=2030, baseline_year=2024
     )
     StrategyTarget.objects.create(strategy=new, key="compliance", value="0.97", unit="ratio")
 
     assert selectors.strategy_for_year(2018) == old
     assert selectors.strategy_for_year(2026) == new
     assert selectors.targets_for_year(2026)["compliance"].value == Decimal("0.97")
-    # after the last strategy's end, the current one still applies
-    assert selectors.strategy_for_year(2040) == old
+    # after the last strategy's end no strategy applies: no targets (issue 13 §1)
+    assert selectors.strategy_for_year(2040) is None
+    assert selectors.targets_for_year(2040) == {}
 
 
 def test_cards_show_value_target_track_and_change_from_last_year():

@@ -65,8 +65,9 @@ def test_a_response_carries_a_new_request_id_and_the_access_line_has_it(client, 
     assert abs(dt.datetime.now(dt.UTC) - logged) < dt.timedelta(minutes=1)
 
 
-def test_the_proxys_request_id_and_forwarded_client_are_kept(client, json_lines):
+def test_the_proxys_request_id_and_forwarded_client_are_kept(client, json_lines, settings):
     # given: the TLS proxy (a private address) forwards a request of 198.51.100.7
+    settings.NUM_PROXIES = 1
     response = client.get(
         "/",
         HTTP_X_REQUEST_ID="caddy-5f0c1e2a-77aa",

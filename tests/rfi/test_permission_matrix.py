@@ -265,6 +265,7 @@ ROUTES: dict[str, Route] = {
     "healthz": Route(Access.PUBLIC),
     "metrics": Route(Access.OPERATOR),
     "me": Route(Access.SIGNED_IN),
+    "api_token_revoke": Route(Access.POST_ONLY, kwargs=lambda data: {"token_key": "all"}),
     "audit_log": Route(Access.SECRETARIAT),
     "categories": Route(Access.SIGNED_IN),
     "login": Route(Access.GUESTS),
@@ -333,6 +334,12 @@ ROUTES: dict[str, Route] = {
     "kpi:export": Route(Access.MEMBERS),
     "kpi:compliance": Route(Access.MEMBERS),
     "kpi:digital_orders": Route(Access.MEMBERS),
+    # Strategies and the action plan: read by whoever sees the collaboration's KPIs; the
+    # secretariat enters a strategy (from a copy) and updates activities (POST only).
+    "kpi:strategies": Route(Access.KPI_COLLABORATION),
+    "kpi:strategy_create": Route(Access.SECRETARIAT),
+    "kpi:action_plan": Route(Access.KPI_COLLABORATION),
+    "kpi:activity_update": Route(Access.POST_ONLY, kwargs=lambda data: {"pk": 1}),
     # The public supplier portal (suppliers/public/urls.py): no login, publishable cases only.
     "public:index": Route(Access.PUBLIC),
     "public:timeline": Route(Access.PUBLIC),
@@ -716,6 +723,8 @@ RULES = {
     permissions.can_score_candidate: {"ufo_member"},
     permissions.can_recommend_candidate: {"ufo_member", "secretariat"},
     permissions.can_decide_candidate: {"chief", "secretariat"},
+    permissions.can_vote_candidate: {"chief"},
+    permissions.can_record_meeting_decision: {"secretariat"},
     permissions.can_import_plan: {"secretariat"},
     permissions.can_manage_plan_settings: {"secretariat"},
     permissions.can_view_all_contracts: {"ufo_member", "secretariat"},
@@ -724,6 +733,10 @@ RULES = {
     permissions.can_view_all_regions_spend: {"chief", "ufo_member", "secretariat"},
     permissions.can_manage_spend_rules: {"officer_rm", "officer_rsd", "secretariat"},
     permissions.can_view_collaboration_kpis: {"chief", "ufo_member", "secretariat"},
+    permissions.can_view_strategies: {"chief", "ufo_member", "secretariat"},
+    permissions.can_manage_strategies: {"secretariat"},
+    permissions.can_follow_action_plan: {"chief", "ufo_member", "secretariat"},
+    permissions.can_update_activity: {"secretariat"},
 }
 
 
@@ -778,3 +791,32 @@ def test_who_reads_a_regions_kpi_cards(persona, rm, rsd, request, regions):
 
     assert permissions.can_view_region_kpis(user, regions["RM"]) is rm
     assert permissions.can_view_region_kpis(user, regions["RSD"]) is rsd
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [
+        ("anonymous", 302),
+        ("officer_rm", 403),
+        ("chief", 403),
+        ("ufo_member", 403),
+        ("secretariat", 302),
+    ],
+)
+def test_update_an_action_plan_activity_by_post(persona, status, persona_client, regions):
+    from kpi.models import Strategy, StrategyActivity
+
+    strategy = Strategy.objects.create(
+        name="Matrix-strategi", code="MATRIX", start_year=2015, end_year=2020, baseline_year=2014
+    )
+    activity = StrategyActivity.objects.create(strategy=strategy, title="Matrix-aktivitet")
+    _, client = persona_client(persona)
+
+    response = client.post(
+        reverse("kpi:activity_update", kwargs={"pk": activity.pk}),
+        {f"a{activity.pk}-status": "done", f"a{activity.pk}-note": "Afsluttet"},
+    )
+
+    assert response.status_code == status
+    activity.refresh_from_db()
+    assert (activity.status == "done") is (persona == "secretariat")

@@ -7,8 +7,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
+from rfi.services import api_token_issue
 from spend.models import ImportBatch, LedgerLine
 from tests.conftest import client_for
 from tests.spend.ledger_files import (
@@ -28,8 +28,8 @@ LIST = reverse("importbatch-list")
 
 def erp(user) -> Client:
     """A client that authenticates the way an ERP does: a token, no session, no CSRF."""
-    token = Token.objects.create(user=user)
-    client = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Token {token.key}")
+    token, _record = api_token_issue(user=user)
+    client = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Token {token}")
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the msgids are English
     return client
 

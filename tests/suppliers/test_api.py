@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from rfi.services import api_token_issue
 from suppliers.models import Contract, Supplier
 from tests.conftest import client_for
 
@@ -91,7 +91,7 @@ def test_rms_chief_reads_but_may_not_patch(chief, rm_contract):
 
 def test_an_officer_registers_a_contract_with_a_token(officer_rm, regions, cpv):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=officer_rm).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=officer_rm)[0]}")
 
     response = client.post(reverse("contract-list"), NEW, format="json")
 

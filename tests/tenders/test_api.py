@@ -8,10 +8,10 @@ from decimal import Decimal
 import jsonschema
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from rfi.models import Category, Membership
+from rfi.services import api_token_issue
 from tenders import services
 from tenders.models import (
     CandidateArea,
@@ -349,7 +349,7 @@ def test_only_ufo_members_score_through_the_api(candidate, persona, request):
     assert not ScoreSheet.objects.exists()
 
 
-def test_recommend_then_a_chief_decides_through_the_api(candidate, ufo_member, chief, regions):
+def test_recommend_then_the_chiefs_vote_through_the_api(candidate, ufo_member, chiefs, regions):
     services.score_sheet_submit(
         candidate=candidate,
         scorer=ufo_member,
@@ -361,20 +361,65 @@ def test_recommend_then_a_chief_decides_through_the_api(candidate, ufo_member, c
         reverse("candidate-recommend", kwargs={"pk": candidate.pk})
     )
     assert recommend.status_code == 200 and recommend.json()["status"] == "recommended"
+    url = reverse("candidate-decide", kwargs={"pk": candidate.pk})
 
-    response = client_for(chief).post(
-        reverse("candidate-decide", kwargs={"pk": candidate.pk}),
-        {"decision": "approve", "lead_region": "RSD"},
-        content_type="application/json",
+    first = client_for(chiefs["RM"]).post(
+        url, {"decision": "approve"}, content_type="application/json"
     )
+    assert first.status_code == 200, first.json()
+    assert first.json()["status"] == "recommended"
+    assert [(v["region"], v["decision"], v["voted_by"]) for v in first.json()["votes"]] == [
+        ("RM", "approve", "chief_rm")
+    ]
+    for code in ("RH", "RN", "RSD", "RSJ"):
+        response = client_for(chiefs[code]).post(
+            url, {"decision": "approve"}, content_type="application/json"
+        )
 
     assert response.status_code == 200, response.json()
     body = response.json()
-    assert body["status"] == "approved" and body["decided_by"] == "chief_rm"
+    assert body["status"] == "approved" and body["decided_by"] == "chief_rsj"
+    assert len(body["votes"]) == 5
     tender = TenderCase.objects.get(reference=body["tender"])
-    assert tender.lead_region == regions["RSD"]
+    assert tender.reference.startswith(f"FUP-{candidate.plan_year}-")
     assert set(tender.participations.values_list("status", flat=True)) == {"pending"}
     assert tender.participations.count() == 5
+
+
+def test_the_secretariat_records_a_meeting_decision_through_the_api(
+    candidate, ufo_member, secretariat, regions
+):
+    services.score_sheet_submit(
+        candidate=candidate,
+        scorer=ufo_member,
+        scores=dict.fromkeys(
+            ["volume-savings", "tender-history", "complexity", "market-analysis"], (4, "")
+        ),
+    )
+    services.candidate_recommend(candidate=candidate, actor=ufo_member)
+    url = reverse("candidate-decide", kwargs={"pk": candidate.pk})
+
+    missing = client_for(secretariat).post(
+        url, {"decision": "approve"}, content_type="application/json"
+    )
+    response = client_for(secretariat).post(
+        url,
+        {
+            "decision": "approve",
+            "lead_region": "RSD",
+            "meeting_date": "2026-11-20",
+            "minutes_reference": "IC 20-11-2026 pkt. 2",
+        },
+        content_type="application/json",
+    )
+
+    assert missing.status_code == 400 and {"meeting_date", "minutes_reference"} <= set(
+        missing.json()
+    )
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["status"] == "approved" and body["meeting_date"] == "2026-11-20"
+    assert TenderCase.objects.get(reference=body["tender"]).lead_region == regions["RSD"]
 
 
 def test_an_officer_cannot_decide_through_the_api(candidate, ufo_member, officer_rm):
@@ -495,11 +540,11 @@ def test_savings_before_award_are_400(plan, officer_rm):
 
 
 def test_token_authentication(plan, officer_rm):
-    token = Token.objects.create(user=officer_rm)
+    token, _record = api_token_issue(user=officer_rm)
     client = APIClient()
 
     refused = client.get(reverse("tender-list"), HTTP_AUTHORIZATION="Token wrong")
-    accepted = client.get(reverse("tender-list"), HTTP_AUTHORIZATION=f"Token {token.key}")
+    accepted = client.get(reverse("tender-list"), HTTP_AUTHORIZATION=f"Token {token}")
 
     # SessionAuthentication comes first in the settings, so DRF answers 403 rather than 401.
     assert refused.status_code in {401, 403} and "results" not in refused.json()
@@ -507,14 +552,14 @@ def test_token_authentication(plan, officer_rm):
 
 
 def test_token_writes_are_in_the_history_under_the_user(plan, officer_rm):
-    token = Token.objects.create(user=officer_rm)
+    token, _record = api_token_issue(user=officer_rm)
     rm = participation_of(plan["own"], "RM")
 
     APIClient().patch(
         reverse("participation-detail", kwargs={"pk": rm.pk}),
         {"status": "full"},
         format="json",
-        HTTP_AUTHORIZATION=f"Token {token.key}",
+        HTTP_AUTHORIZATION=f"Token {token}",
     )
 
     rm.refresh_from_db()

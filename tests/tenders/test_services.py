@@ -383,8 +383,8 @@ def test_candidates_rank_by_weighted_mean_with_spread_and_missing_scorers(
     assert [u.username for u in katetre.missing_scorers] == ["zz-ufo-late"]
 
 
-def test_a_chief_approves_a_recommended_candidate_into_a_case_with_all_regions_pending(
-    candidate, criteria, ufo_member, chief, officer_rm, regions, catheters
+def test_every_chief_approves_a_recommended_candidate_into_a_case_with_all_regions_pending(
+    candidate, criteria, ufo_member, chief, chiefs, officer_rm, regions, catheters
 ):
     # given: RSD has led two tenders in CPV group 331, RM one
     make_tender(officer_rm, catheters, regions["RM"])
@@ -407,9 +407,11 @@ def test_a_chief_approves_a_recommended_candidate_into_a_case_with_all_regions_p
     services.candidate_recommend(candidate=candidate, actor=ufo_member)
 
     suggested = services.suggest_lead_region(category=catheters)
-    services.candidate_decide(
-        candidate=candidate, actor=chief, decision="approve", lead_region=suggested
-    )
+    for code, user in sorted(chiefs.items()):
+        services.candidate_vote(candidate=candidate, actor=user, decision="approve")
+        candidate.refresh_from_db()
+        if code != "RSJ":  # the last one to vote in code order
+            assert candidate.status == CandidateArea.Status.RECOMMENDED
 
     candidate.refresh_from_db()
     assert suggested.code == "RSD"
@@ -418,10 +420,11 @@ def test_a_chief_approves_a_recommended_candidate_into_a_case_with_all_regions_p
     assert candidate.tender.area == TenderCase.Area.MEDICO_ACQUISITIONS  # CPV division 33
     assert set(candidate.tender.participations.values_list("status", flat=True)) == {"pending"}
     assert candidate.tender.participations.count() == 5
+    assert candidate.votes.count() == 5
 
 
 def test_officers_cannot_decide_and_rejection_needs_a_reason(
-    candidate, criteria, ufo_member, chief, officer_rm
+    candidate, criteria, ufo_member, chief, officer_rm, secretariat
 ):
     services.score_sheet_submit(
         candidate=candidate, scorer=ufo_member, scores={"volume": (2, ""), "history": (2, "")}
@@ -433,8 +436,18 @@ def test_officers_cannot_decide_and_rejection_needs_a_reason(
         )
     with pytest.raises(ValidationError):
         services.candidate_decide(candidate=candidate, actor=chief, decision="reject")
+    with pytest.raises(ValidationError):  # a postponement needs a reason too
+        services.candidate_vote(
+            candidate=candidate, actor=chief, decision="postpone", postpone_to_year=2029
+        )
     services.candidate_decide(
-        candidate=candidate, actor=chief, decision="postpone", postpone_to_year=2029
+        candidate=candidate,
+        actor=secretariat,
+        decision="postpone",
+        postpone_to_year=2029,
+        reason="Afventer markedsdialog.",
+        meeting_date=dt.date(2026, 11, 20),
+        minutes_reference="IC 20-11-2026 pkt. 3",
     )
     candidate.refresh_from_db()
     assert (candidate.status, candidate.postponed_to_year) == ("postponed", 2029)

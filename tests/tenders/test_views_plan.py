@@ -777,8 +777,8 @@ def test_outstanding_lists_pending_regions_response_rate_and_overdue(
     )
     client = client_for(officer_rm)
 
-    # when
-    response = client.get(reverse("tenders:outstanding"))
+    # when: "All regions" chosen (without a choice the page shows the user's own region)
+    response = client.get(reverse("tenders:outstanding"), {"region": ""})
     only_rsd = client.get(reverse("tenders:outstanding"), {"region": "RSD"})
 
     # then

@@ -16,6 +16,7 @@ from tenders import services
 from tenders.models import (
     CandidateArea,
     Participation,
+    PlanSettings,
     SavingsMethod,
     SavingsRecord,
     ScoreSheet,
@@ -326,8 +327,8 @@ def past_tenders(cpv, regions):
         )
 
 
-def test_recommend_then_a_chief_approves_with_the_suggested_lead(
-    plan_reference, cpv, ufo_member, chief, regions, past_tenders
+def test_recommend_then_every_chief_approves_and_the_suggested_lead_leads(
+    plan_reference, cpv, ufo_member, chief, chiefs, regions, past_tenders
 ):
     # given: a scored candidate in CPV group 331
     candidate = make_candidate(cpv, "Sårpleje", category="disposables")
@@ -349,22 +350,32 @@ def test_recommend_then_a_chief_approves_with_the_suggested_lead(
 
     # then RSD (two earlier tenders in group 331, against RH's three elsewhere) is suggested
     assert "Forslag: Region Syddanmark har ledet flest udbud i samme CPV-gruppe" in page
-    assert re.search(rf'<option value="{regions["RSD"].pk}" selected>', page)
 
-    # when the chief approves with the suggested lead
-    response = boss.post(url, {"decision": "approve", "lead_region": regions["RSD"].pk})
+    # when RM's chief approves: one vote of five, so the area still waits
+    response = boss.post(url, {"decision": "approve"})
+    candidate.refresh_from_db()
+    assert candidate.status == CandidateArea.Status.RECOMMENDED
+    assert "Region Midtjylland" in text_of(boss.get(url))
+    assert text_of(boss.get(url)).count("Ikke stemt endnu") == 4
 
-    # then a tender case exists, led by RSD, with every active region pending
+    # when the other four chiefs approve too (unanimity, the default rule)
+    for code in ("RH", "RN", "RSD", "RSJ"):
+        response = client_for(chiefs[code]).post(url, {"decision": "approve"})
+
+    # then a tender case exists in the target plan year, led by the suggested RSD,
+    # with every active region pending and a deadline for the participation round
     candidate.refresh_from_db()
     tender = candidate.tender
     assert candidate.status == CandidateArea.Status.APPROVED
     assert response.status_code == 302
     assert response["Location"] == reverse("tenders:detail", kwargs={"reference": tender.reference})
+    assert tender.reference.startswith(f"FUP-{candidate.plan_year}-")
+    assert tender.decision_deadline == timezone.localdate() + dt.timedelta(days=56)
     assert tender.lead_region == regions["RSD"] and tender.category == cpv["disposables"]
     statuses = dict(tender.participations.values_list("region__code", "status"))
     assert statuses == dict.fromkeys(["RH", "RM", "RN", "RSD", "RSJ"], Participation.Status.PENDING)
     detail = text_of(boss.get(reverse("tenders:candidate", kwargs={"pk": candidate.pk})))
-    assert tender.reference in detail and "chief_rm" in detail
+    assert tender.reference in detail and "chief_rm" in detail and "chief_rsj" in detail
 
 
 def test_recommending_an_unscored_candidate_is_refused(plan_reference, cpv, ufo_member):
@@ -398,30 +409,95 @@ def test_rejecting_without_a_reason_is_refused(recommended, chief):
     assert recommended.status == CandidateArea.Status.RECOMMENDED
 
 
-def test_rejecting_with_a_reason_records_who_and_why(recommended, chief):
+def test_one_chiefs_rejection_decides_under_unanimity(recommended, chief):
     url = reverse("tenders:candidate_decide", kwargs={"pk": recommended.pk})
 
     client_for(chief).post(url, {"decision": "reject", "reason": "Markedet er for lille."})
 
     recommended.refresh_from_db()
     assert recommended.status == CandidateArea.Status.REJECTED
-    assert recommended.decision_reason == "Markedet er for lille."
+    assert recommended.decision_reason == "RM: Markedet er for lille."
     assert recommended.decided_by == chief and not TenderCase.objects.exists()
 
 
-def test_postponing_stores_the_year(recommended, chief):
+def test_postponed_when_all_have_voted_and_one_postpones(recommended, chiefs):
     url = reverse("tenders:candidate_decide", kwargs={"pk": recommended.pk})
-
-    response = client_for(chief).post(
+    response = client_for(chiefs["RM"]).post(
         url, {"decision": "postpone", "postpone_to_year": "2029", "reason": "Afvent ny MDR"}
     )
+    recommended.refresh_from_db()
+    assert recommended.status == CandidateArea.Status.RECOMMENDED  # four still to vote
+
+    for code in ("RH", "RN", "RSD", "RSJ"):
+        response = client_for(chiefs[code]).post(url, {"decision": "approve"})
 
     assert response.status_code == 302
     recommended.refresh_from_db()
     assert recommended.status == CandidateArea.Status.POSTPONED
     assert recommended.postponed_to_year == 2029
-    page = text_of(client_for(chief).get(response["Location"]))
-    assert "Udskudt til planår 2029" in page and "Afvent ny MDR" in page
+    page = text_of(client_for(chiefs["RM"]).get(response["Location"]))
+    assert "Udskudt til planår 2029" in page and "RM: Afvent ny MDR" in page
+
+
+def test_the_majority_rule_is_data(recommended, chiefs):
+    PlanSettings.objects.update_or_create(pk=1, defaults={"decision_rule": "majority"})
+    url = reverse("tenders:candidate_decide", kwargs={"pk": recommended.pk})
+    client_for(chiefs["RH"]).post(url, {"decision": "reject", "reason": "For dyrt."})
+    for code in ("RM", "RN"):
+        client_for(chiefs[code]).post(url, {"decision": "approve"})
+    recommended.refresh_from_db()
+    assert recommended.status == CandidateArea.Status.RECOMMENDED  # 2 of 5 is no majority
+
+    client_for(chiefs["RSD"]).post(url, {"decision": "approve"})
+
+    recommended.refresh_from_db()
+    assert recommended.status == CandidateArea.Status.APPROVED  # 3 of 5
+    assert "RH: For dyrt." in recommended.decision_reason
+
+
+def test_the_secretariat_records_a_meeting_decision_for_everyone(recommended, secretariat):
+    url = reverse("tenders:candidate_decide", kwargs={"pk": recommended.pk})
+    client = client_for(secretariat)
+
+    refused = client.post(url, {"decision": "approve"})
+    assert "Angiv datoen for indkøbschefernes møde." in refused.content.decode()
+
+    client.post(
+        url,
+        {
+            "decision": "postpone",
+            "postpone_to_year": "2029",
+            "reason": "Besluttet på mødet.",
+            "meeting_date": "2026-11-20",
+            "minutes_reference": "Referat IC-møde 20-11-2026, pkt. 4",
+        },
+    )
+
+    recommended.refresh_from_db()
+    assert recommended.status == CandidateArea.Status.POSTPONED
+    assert recommended.meeting_date == dt.date(2026, 11, 20)
+    assert recommended.minutes_reference == "Referat IC-møde 20-11-2026, pkt. 4"
+
+
+def test_a_chief_with_no_vote_yet_is_reminded_before_the_meeting(recommended, chiefs, mailoutbox):
+    recommended.meeting_date = timezone.localdate() + dt.timedelta(days=3)
+    recommended.save()
+    for user in chiefs.values():
+        user.email = f"{user.username}@region.dk"
+        user.save()
+    services.candidate_vote(candidate=recommended, actor=chiefs["RH"], decision="approve")
+
+    sent = services.vote_reminders_send()
+
+    assert sent == 4
+    assert sorted(m.to[0] for m in mailoutbox) == [
+        "chief_rm@region.dk",
+        "chief_rn@region.dk",
+        "chief_rsd@region.dk",
+        "chief_rsj@region.dk",
+    ]
+    assert services.chief_votes_waiting(chiefs["RM"]) == [recommended]
+    assert services.chief_votes_waiting(chiefs["RH"]) == []
 
 
 @pytest.mark.parametrize("persona", ["officer_rm", "ufo_member"])

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from kpi import definitions, selectors
 
-FIELDS = ("key", "region", "period", "value", "target", "unit", "available", "reason")
+FIELDS = ("key", "region", "period", "value", "target", "unit", "available", "reason", "strategy")
 
 
 def _number(value: Decimal | None):
@@ -23,8 +23,13 @@ def _number(value: Decimal | None):
 
 
 def report_rows(*, year: int, period_kind: str | None = definitions.YEAR) -> list[dict]:
-    """One row per current snapshot of the year, in the registry's order of keys."""
-    targets = selectors.targets_for_year(year)
+    """One row per current snapshot of the year, in the registry's order of keys.
+
+    ``target`` is the target of the strategy in force that year and ``strategy`` its code;
+    both are null for a year outside every strategy.
+    """
+    strategy = selectors.strategy_for_year(year)
+    targets = {t.key: t for t in strategy.targets.all()} if strategy is not None else {}
     order = {key: n for n, key in enumerate(definitions.KEYS)}
     snapshots = sorted(
         selectors.snapshots_for(year=year, period_kind=period_kind),
@@ -48,6 +53,7 @@ def report_rows(*, year: int, period_kind: str | None = definitions.YEAR) -> lis
                 "unit": definitions.get(snapshot.key).unit,
                 "available": snapshot.available,
                 "reason": "" if snapshot.available else snapshot.reason,
+                "strategy": strategy.code if strategy is not None else None,
             }
         )
     return rows
@@ -56,8 +62,9 @@ def report_rows(*, year: int, period_kind: str | None = definitions.YEAR) -> lis
 class Command(BaseCommand):
     help = (
         "Print every stored KPI figure of a year as rows {key, region, period, value, target, "
-        "unit, available, reason}: region is the region code or null for the collaboration, "
-        "ratios are fractions 0..1, money is in DKK."
+        "unit, available, reason, strategy}: region is the region code or null for the "
+        "collaboration, ratios are fractions 0..1, money is in DKK; target and strategy (its "
+        "code) come from the strategy in force that year, null outside every strategy."
     )
 
     def add_arguments(self, parser):
@@ -91,6 +98,7 @@ class Command(BaseCommand):
                     "region": row["region"] or "",
                     "value": "" if row["value"] is None else row["value"],
                     "target": "" if row["target"] is None else row["target"],
+                    "strategy": row["strategy"] or "",
                     "available": "true" if row["available"] else "false",
                 }
             )

@@ -2,11 +2,12 @@ import os
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from kpi.models import KpiSnapshot
-from kpi.services import kpi_recompute
+from kpi.services import kpi_recompute, strategy_demo_load
 from rfi.services import demo_users_create
-from spend.demo import ROWS_PER_YEAR, LedgerDemoError, ledger_demo_load
+from spend.demo import ROWS_PER_YEAR, LedgerDemoError, demo_periods, ledger_demo_load
 from suppliers.demo import contracts_demo_load
 from tenders.demo import plan_demo_load
 
@@ -44,6 +45,14 @@ class Command(BaseCommand):
         for user in users:
             note = "" if user.created else "  (already existed, password unchanged)"
             self.stdout.write(f"  {user.username:<16} {user.password:<16} {user.description}{note}")
+        demo_strategy, made = strategy_demo_load(
+            # the demo ledger's first year: the spot-purchase reduction has a baseline
+            baseline_year=demo_periods(timezone.localdate())[0][0].year
+        )
+        self.stdout.write(
+            f"Demo strategy {demo_strategy} (baseline {demo_strategy.baseline_year}, copied "
+            f"from the 2015–2020 strategy): {'created' if made else 'already there'}"
+        )
         plan = plan_demo_load()
         self.stdout.write("")
         self.stdout.write(
@@ -65,7 +74,11 @@ class Command(BaseCommand):
                 f"Demo ledger: {ledger.batches} extracts with {ledger.lines:,} lines imported "
                 f"in {ledger.seconds:.1f} s ({ledger.skipped} region-periods already had data)"
             )
-        if (ledger and ledger.batches) or not KpiSnapshot.objects.filter(is_current=True).exists():
+        if (
+            made
+            or (ledger and ledger.batches)
+            or not KpiSnapshot.objects.filter(is_current=True).exists()
+        ):
             run = kpi_recompute()
             self.stdout.write(
                 f"KPI figures: {run.snapshot_count:,} computed in {run.duration_ms / 1000:.1f} s"

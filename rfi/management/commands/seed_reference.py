@@ -33,7 +33,7 @@ class Command(BaseCommand):
 
         strategy = strategy_load()
         self.stdout.write(
-            f"Strategy {strategy.strategy} with its KPI targets: "
+            f"Strategy {strategy.strategy} with its KPI targets and action plan: "
             f"{'created' if strategy.created else 'already there'}, "
-            f"{strategy.targets_created} targets added"
+            f"{strategy.targets_created} targets and {strategy.activities_created} activities added"
         )
