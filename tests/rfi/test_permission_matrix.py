@@ -16,7 +16,7 @@ from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from kpi.models import KpiRun, KpiSnapshot
+from kpi.models import KpiRun, KpiSnapshot, Strategy, StrategyActivity
 from rfi import permissions
 from rfi.models import Category, Membership, PartnerBody, Region
 from spend.models import ColumnMapping, ExclusionRule, ImportBatch, MappingRule
@@ -804,8 +804,6 @@ def test_who_reads_a_regions_kpi_cards(persona, rm, rsd, request, regions):
     ],
 )
 def test_update_an_action_plan_activity_by_post(persona, status, persona_client, regions):
-    from kpi.models import Strategy, StrategyActivity
-
     strategy = Strategy.objects.create(
         name="Matrix-strategi", code="MATRIX", start_year=2015, end_year=2020, baseline_year=2014
     )
