@@ -1,6 +1,7 @@
 """Spend in the browser: analysis pages and exports, the rule pages, ledger uploads."""
 
 from spend.views.analysis import (
+    TABLES,
     export,
     index,
     months,
@@ -13,6 +14,7 @@ from spend.views.rules import remap, rule_delete, rule_form, rule_list
 from spend.views.upload import batch, batch_errors, batch_file, batch_status, upload
 
 __all__ = [
+    "TABLES",
     "batch",
     "batch_errors",
     "batch_file",
