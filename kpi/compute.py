@@ -30,6 +30,7 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, Sum
+from django.db.models.functions import Coalesce
 
 from rfi.cpv import significant_prefix_sql
 from rfi.models import Category, PartnerBody, Region
@@ -571,8 +572,6 @@ def savings_active(year: int) -> tuple[Decimal, dict[int, Decimal], int]:
 
 
 def _coalesce(*names: str):
-    from django.db.models.functions import Coalesce
-
     return Coalesce(*names)
 
 

@@ -25,7 +25,8 @@ from django.utils.translation import gettext as _
 from kpi import definitions as d
 from kpi import selectors
 from kpi import services as kpi_services
-from kpi.forms import DashboardForm
+from kpi.forms import ActionPlanFilterForm, ActivityUpdateForm, DashboardForm
+from kpi.models import StrategyActivity
 from rfi import permissions
 from rfi.models import Region
 from rfi.templatetags.rfi_format import money
@@ -979,9 +980,6 @@ class ActionPlanPage(ViewModel):
 
 def action_plan_page(user, params) -> ActionPlanPage:
     """The action plan of the strategy asked for (default: the one in force, else the latest)."""
-    from kpi.forms import ActionPlanFilterForm, ActivityUpdateForm
-    from kpi.models import StrategyActivity
-
     strategies = list(selectors.strategies_all())
     regions = list(Region.objects.filter(active=True).order_by("code"))
     form = ActionPlanFilterForm(params, strategies=strategies, regions=regions)

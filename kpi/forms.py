@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kpi import definitions
+from kpi.models import Strategy, StrategyActivity
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -90,8 +91,6 @@ class StrategyCopyForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from kpi.models import Strategy
-
         super().__init__(*args, **kwargs)
         self.fields["source"].queryset = Strategy.objects.order_by("-start_year", "-pk")
 
@@ -112,8 +111,6 @@ class ActionPlanFilterForm(forms.Form):
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
 
     def __init__(self, *args, strategies, regions, **kwargs):
-        from kpi.models import StrategyActivity
-
         super().__init__(*args, **kwargs)
         self.fields["strategy"].choices = [(s.code, str(s)) for s in strategies]
         self.fields["status"].choices = [("", _("All"))] + list(StrategyActivity.Status.choices)
@@ -132,7 +129,5 @@ class ActivityUpdateForm(forms.Form):
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
-        from kpi.models import StrategyActivity
-
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = StrategyActivity.Status.choices

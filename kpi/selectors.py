@@ -6,19 +6,38 @@ latest successful run that covered them. Nothing here touches ledger lines.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    IntegerField,
+    Max,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Concat, Substr
 from django.utils.translation import gettext as _
 
 from kpi import definitions
-from kpi.models import KpiRun, KpiSnapshot, Strategy, StrategyTarget
+from kpi.models import KpiRun, KpiSnapshot, Strategy, StrategyActivity, StrategyTarget
+from rfi import permissions
 from rfi.cpv import significant_prefix
 from rfi.models import Region
+from spend import selectors as spend_selectors
+from spend.models import LedgerLine
+from suppliers.models import Contract
 
 # Strategies and targets -----------------------------------------------------------------------
 
@@ -42,8 +61,6 @@ def strategy_latest() -> Strategy | None:
 
 
 def strategies_all() -> QuerySet[Strategy]:
-    from django.db.models import Count
-
     return (
         Strategy.objects.select_related("copied_from")
         .annotate(
@@ -72,8 +89,6 @@ def activities_for(
     *, strategy: Strategy | None, status: str = "", region: Region | None = None
 ) -> list:
     """The action plan's activities of a strategy, filtered by status and responsible region."""
-    from kpi.models import StrategyActivity
-
     if strategy is None:
         return []
     qs = StrategyActivity.objects.filter(strategy=strategy).select_related("responsible_region")
@@ -131,8 +146,6 @@ def snapshots_visible_to(user) -> QuerySet[KpiSnapshot]:
     figures (rfi.permissions.can_view_collaboration_kpis); anyone else with a role reads
     the per-region KPIs of the regions they hold a role in; everyone else nothing.
     """
-    from rfi import permissions
-
     qs = snapshots_current()
     if permissions.can_view_collaboration_kpis(user):
         return qs
@@ -363,12 +376,6 @@ def _covered_category_q(region: Region):
     merged date ranges, so the lines are read once; a correlated EXISTS per line took
     seconds per 100,000 lines.
     """
-    from collections import defaultdict
-
-    from django.db.models import Q
-
-    from suppliers.models import Contract
-
     ranges: dict[str, list[tuple[date, date]]] = defaultdict(list)
     contracts = Contract.objects.filter(region=region, category__isnull=False).values_list(
         "category__code", "start_date", "end_date", "extended_until"
@@ -396,11 +403,6 @@ def compliance_leaks(*, region: Region, year: int, depth: int = 3, limit: int = 
     By CPV digits (``depth``: 2 division, 3 group …) and by supplier, the largest leak
     first. ``covered`` and ``matched`` add up to the yearly compliance figure's parts.
     """
-    from django.db.models import Count, Max, Q
-    from django.db.models.functions import Substr
-
-    from spend import selectors as spend_selectors
-
     money = spend_selectors._money
     lines = spend_selectors.spend_lines(region=region, year=year).filter(category__isnull=False)
     covered = lines.filter(_covered_category_q(region))
@@ -444,22 +446,6 @@ def top_suppliers_e_order(*, region: Region, year: int, top: int = 100) -> dict:
     when any of its lines was ordered by e-order; ties at the last place go to the lower
     supplier id. Excluded lines do not count.
     """
-    from django.db import connection
-    from django.db.models import (
-        Case,
-        CharField,
-        DecimalField,
-        IntegerField,
-        Max,
-        Sum,
-        Value,
-        When,
-    )
-    from django.db.models.functions import Cast, Concat
-
-    from spend import selectors as spend_selectors
-    from spend.models import LedgerLine
-
     lines = spend_selectors.spend_lines(region=region, year=year)
     has_channels = lines.exclude(order_channel="").exists()
     invoice = Case(

@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone, translation
@@ -722,8 +723,6 @@ def strategy_copy(
     difference between the two strategies' last years. Raises ValidationError when the
     period overlaps another strategy's or the code is taken.
     """
-    from django.core.exceptions import ValidationError
-
     if Strategy.objects.filter(code__iexact=code).exists():
         raise ValidationError({"code": _t("A strategy with this code already exists.")})
     strategy = Strategy(
@@ -774,8 +773,6 @@ def _shift_years(day: dt.date | None, years: int) -> dt.date | None:
 
 def activity_update(*, activity: StrategyActivity, status: str, note: str) -> StrategyActivity:
     """The secretariat keeps an activity up to date: its status and note."""
-    from django.core.exceptions import ValidationError
-
     if status not in StrategyActivity.Status.values:
         raise ValidationError({"status": _t("Choose a status from the list.")})
     activity.status = status

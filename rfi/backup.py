@@ -26,6 +26,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import connection
+from django.db.migrations.recorder import MigrationRecorder
 
 logger = logging.getLogger(__name__)
 
@@ -124,8 +125,6 @@ def _dump_database(folder: Path) -> str:
 
 
 def _applied_migrations() -> dict[str, list[str]]:
-    from django.db.migrations.recorder import MigrationRecorder
-
     applied: dict[str, list[str]] = {}
     for app, name in sorted(MigrationRecorder(connection).applied_migrations()):
         applied.setdefault(app, []).append(name)

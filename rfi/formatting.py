@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import get_language, npgettext
 
 MILLION = Decimal(1_000_000)
@@ -145,8 +145,6 @@ def count(value, noun: str = "", *, lang: str | None = None) -> str:
         return text
     n = int(_round(abs(amount), 0))
     if lang is not None:
-        from django.utils import translation
-
         with translation.override(_lang(lang)):
             return f"{text} {_nouns(noun, n)}"
     return f"{text} {_nouns(noun, n)}"

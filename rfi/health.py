@@ -17,9 +17,11 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.db import connection
+from kombu.exceptions import OperationalError
 
 from rfi import cache as resilient
 from rfi.celery import app
+from rfi.tasks import ping
 
 BROKER_ROUND_TRIP_TIMEOUT = 5.0
 # Checks whose failure leaves the site serving (degraded) rather than not ready.
@@ -77,10 +79,6 @@ def check_broker_and_worker() -> dict[str, dict]:
     if app.conf.task_always_eager:
         eager = {"ok": True, "detail": "no broker configured: tasks run in-process (eager)"}
         return {"broker": eager, "worker": eager}
-    from kombu.exceptions import OperationalError
-
-    from rfi.tasks import ping
-
     where = _safe_url(app.conf.broker_url or "")
     try:
         with app.connection_for_write() as conn:

@@ -17,10 +17,13 @@ import os
 from collections.abc import Callable, Iterable
 
 import prometheus_client
+import redis
 from django.conf import settings
 from prometheus_client import CollectorRegistry, multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from rfi.celery import app
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +78,6 @@ CONTENT_TYPE = prometheus_client.CONTENT_TYPE_LATEST
 
 def queue_names() -> list[str]:
     """The Celery queues tasks are sent to: the default one and any named in the routes."""
-    from rfi.celery import app
-
     names = {app.conf.task_default_queue or "celery"}
     routes = app.conf.task_routes or {}
     if isinstance(routes, dict):
@@ -90,12 +91,9 @@ def queue_names() -> list[str]:
 
 def celery_queue_metrics() -> Iterable[Metric]:
     """Messages waiting in each Celery queue (Redis LLEN), and whether the broker answered."""
-    from rfi.celery import app
-
     broker_url = app.conf.broker_url or ""
     if app.conf.task_always_eager or not broker_url.startswith(("redis://", "rediss://")):
         return
-    import redis
 
     up = GaugeMetricFamily("rfi_celery_broker_up", "1 if the Celery broker answered the scrape.")
     length = GaugeMetricFamily(

@@ -12,11 +12,13 @@ from __future__ import annotations
 import contextvars
 import ipaddress
 import logging
+import logging.config
 import re
 import time
 import uuid
 
-from celery import signals
+from celery import current_task, signals
+from django.conf import settings
 
 from rfi import network
 
@@ -83,8 +85,6 @@ class RequestIdFilter(logging.Filter):
 
 
 def _running_task() -> tuple[str, str]:
-    from celery import current_task
-
     task = current_task
     if not task or getattr(task.request, "id", None) is None:
         return "", ""
@@ -148,8 +148,4 @@ def _use_django_logging(**kwargs) -> None:
 
     A receiver of this signal stops Celery from configuring the root logger itself.
     """
-    import logging.config
-
-    from django.conf import settings
-
     logging.config.dictConfig(settings.LOGGING)

@@ -9,8 +9,11 @@ Small ``can_<verb>_<noun>(user, obj)`` functions, one condition per line
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 from typing import TYPE_CHECKING
 
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
 from rfi.models import Membership, Region
@@ -82,10 +85,6 @@ def can_view_own_profile(user: User) -> bool:
     return bool(user.is_authenticated and user.is_active)
 
 
-def can_change_own_password(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_active)
-
-
 def can_use_api(user: User) -> bool:
     return bool(user.is_authenticated and user.is_active)
 
@@ -136,10 +135,6 @@ class ReferenceDataPermission(BasePermission):
 
 def require(predicate):
     """Guard a view with a predicate: anonymous users go to login, others get 403."""
-    from functools import wraps
-
-    from django.contrib.auth.views import redirect_to_login
-    from django.core.exceptions import PermissionDenied
 
     def decorator(view):
         @wraps(view)
@@ -328,11 +323,6 @@ def can_upload_ledger(user: User, region) -> bool:
     if is_secretariat(user):
         return True
     return is_officer_of(user, region)
-
-
-def can_upload_any_ledger(user: User) -> bool:
-    """Whether the upload form has a region to offer the user."""
-    return is_secretariat(user) or has_role(user, Role.OFFICER)
 
 
 # Strategy KPI dashboards (kpi) -----------------------------------------------------------

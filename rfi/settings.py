@@ -192,6 +192,15 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=6, minute=30),
         "options": {"expires": 2 * 3600},
     },
+    # Nightly at 01:30, before the KPI night job: re-match every region's current lines
+    # against the contract registry. Contract changes send a re-match of their region at
+    # once; this catches one that was lost (broker down, worker killed), so the 02:00 KPI
+    # run reads lines matched to today's contracts. Dropped if still queued after an hour.
+    "spend-rematch-all-regions": {
+        "task": "spend.rematch_all_regions",
+        "schedule": crontab(hour=1, minute=30),
+        "options": {"expires": 3600},
+    },
     # Nightly at 02:00, after the regions' ERP extracts have been imported and before
     # anyone reads a dashboard: the full KPI recompute (imports and contract changes
     # refresh their region in between). Runs are serialised by an advisory lock, so one

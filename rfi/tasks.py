@@ -97,8 +97,9 @@ def enqueue_on_commit(name: str, *args, using: str | None = None) -> None:
     Tasks are looked up by name, so an app lower in the import chain can ask a higher
     one for work (suppliers asks spend to rematch, spend asks kpi to refresh). A task
     that is not registered is skipped; a dead broker or a task failing in eager mode
-    never fails the transaction that asked: both are logged, and the sweeper or the
-    nightly run catches up.
+    never fails the transaction that asked: both are logged, and the night catches up
+    (beat: ``spend.rematch_all_regions`` at 01:30 re-matches every region's lines, then
+    ``kpi.recompute_all`` at 02:00 recomputes every figure; the sweeper re-sends imports).
     """
     _gather(name, _send_by_name, (name, args), using or DEFAULT_DB_ALIAS)
 

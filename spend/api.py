@@ -333,6 +333,8 @@ def _region_ids(user) -> list[int] | None:
 
 
 class _RuleSerializer(serializers.ModelSerializer):
+    """Parses a rule's fields; the service (spend/rules.py) checks rights and the whole rule."""
+
     region = serializers.SlugRelatedField(
         slug_field="code",
         queryset=Region.objects.all(),
@@ -340,36 +342,10 @@ class _RuleSerializer(serializers.ModelSerializer):
         required=False,
         help_text="Region code; null for a common rule (the secretariat's).",
     )
-    clean_function = None
-
-    def validate(self, attrs):
-        user = self.context["request"].user
-        merged = {}
-        if self.instance is not None:
-            merged = {f: getattr(self.instance, f) for f in self.Meta.fields if f != "id"}
-        merged.update(attrs)
-        if "region" not in merged:
-            merged["region"] = None
-        if self.instance is not None and not permissions.can_edit_spend_rules(
-            user, self.instance.region
-        ):
-            raise exceptions.PermissionDenied()
-        if not permissions.can_edit_spend_rules(user, merged["region"]):
-            raise exceptions.PermissionDenied(
-                "You cannot write rules for this region (common rules: the secretariat)."
-            )
-        try:
-            cleaned = type(self).clean_function(merged)
-        except DjangoValidationError as error:
-            raise exceptions.ValidationError(error.message_dict) from error
-        return {
-            name: cleaned[name] for name in self.Meta.fields if name in cleaned and name != "id"
-        }
 
 
 class MappingRuleSerializer(_RuleSerializer):
     category = CategoryCodeField(help_text="The CPV code the lines are mapped to.")
-    clean_function = staticmethod(rules.clean_mapping_rule)
 
     class Meta:
         model = MappingRule
@@ -388,8 +364,6 @@ class MappingRuleSerializer(_RuleSerializer):
 
 
 class ExclusionRuleSerializer(_RuleSerializer):
-    clean_function = staticmethod(rules.clean_exclusion_rule)
-
     class Meta:
         model = ExclusionRule
         fields = [
@@ -404,14 +378,40 @@ class ExclusionRuleSerializer(_RuleSerializer):
         ]
 
 
+def _through_service(service, **kwargs):
+    """Call a rule service: its PermissionDenied answers 403 (DRF), its ValidationError 400."""
+    try:
+        return service(**kwargs)
+    except DjangoValidationError as error:
+        detail = {
+            ("non_field_errors" if name == "__all__" else name): messages
+            for name, messages in error.message_dict.items()
+        }
+        raise exceptions.ValidationError(detail) from error
+
+
 class _RuleViewSet(viewsets.ModelViewSet):
+    """Reads through the selectors; writes through the rule services."""
+
     permission_classes = [IsMember]
     filterset_fields = ["kind", "active"]
+    save_service = None  # save(*, actor, rule=None, **fields)
+
+    def perform_create(self, serializer):
+        serializer.instance = _through_service(
+            type(self).save_service, actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = _through_service(
+            type(self).save_service,
+            actor=self.request.user,
+            rule=serializer.instance,
+            **serializer.validated_data,
+        )
 
     def perform_destroy(self, instance):
-        if not permissions.can_edit_spend_rules(self.request.user, instance.region):
-            raise exceptions.PermissionDenied()
-        instance.delete()
+        _through_service(rules.rule_delete, actor=self.request.user, rule=instance)
 
 
 @extend_schema(
@@ -421,6 +421,7 @@ class _RuleViewSet(viewsets.ModelViewSet):
 )
 class MappingRuleViewSet(_RuleViewSet):
     serializer_class = MappingRuleSerializer
+    save_service = staticmethod(rules.mapping_rule_save)
     queryset = MappingRule.objects.none()  # for the schema; get_queryset filters by rights
 
     def get_queryset(self):
@@ -433,6 +434,7 @@ class MappingRuleViewSet(_RuleViewSet):
 )
 class ExclusionRuleViewSet(_RuleViewSet):
     serializer_class = ExclusionRuleSerializer
+    save_service = staticmethod(rules.exclusion_rule_save)
     queryset = ExclusionRule.objects.none()  # for the schema; get_queryset filters by rights
 
     def get_queryset(self):

@@ -1,16 +1,17 @@
-"""Forms of the spend pages: mapping and exclusion rules, column mappings."""
+"""Forms of the spend pages: mapping and exclusion rules, column mappings.
+
+The forms offer the regions the user may write and parse the fields; the services in
+spend/rules.py check the rights and the rule as a whole when the view saves it.
+"""
 
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from rfi import permissions
 from rfi.cpv import category_by_code
-from rfi.forms import apply_service_errors
 from rfi.models import Region
-from spend import rules
 from spend.importer.columns import CANONICAL
 from spend.models import ColumnMapping, ExclusionRule, MappingRule
 
@@ -45,7 +46,6 @@ class _RuleForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.user = user
         allowed = editable_regions(user)
         field = self.fields["region"] = _RegionField(
             label=_("Region"),
@@ -57,12 +57,6 @@ class _RuleForm(forms.ModelForm):
             field.initial = allowed[0].pk
         if not permissions.is_secretariat(user):
             field.help_text = _("Common rules for every region are kept by the secretariat.")
-
-    def clean_region(self):
-        region = self.cleaned_data.get("region")
-        if not permissions.can_edit_spend_rules(self.user, region):
-            raise ValidationError(_("You cannot write rules for this region."))
-        return region
 
 
 class MappingRuleForm(_RuleForm):
@@ -97,15 +91,6 @@ class MappingRuleForm(_RuleForm):
     def clean_category(self):
         return category_by_code(self.cleaned_data["category"])
 
-    def clean(self):
-        data = super().clean()
-        if "kind" in data:
-            try:
-                data.update(rules.clean_mapping_rule(data))
-            except ValidationError as error:
-                apply_service_errors(self, error)
-        return data
-
 
 class ExclusionRuleForm(_RuleForm):
     class Meta:
@@ -127,15 +112,6 @@ class ExclusionRuleForm(_RuleForm):
             ),
         }
 
-    def clean(self):
-        data = super().clean()
-        if "kind" in data:
-            try:
-                data.update(rules.clean_exclusion_rule(data))
-            except ValidationError as error:
-                apply_service_errors(self, error)
-        return data
-
 
 class ColumnMappingForm(forms.ModelForm):
     canonical = forms.ChoiceField(label=_("Column"), choices=())
@@ -149,7 +125,6 @@ class ColumnMappingForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.user = user
         allowed = editable_regions(user)
         self.fields["region"] = _RegionField(
             label=_("Region"), queryset=Region.objects.filter(pk__in=[r.pk for r in allowed])
@@ -159,15 +134,3 @@ class ColumnMappingForm(forms.ModelForm):
         self.fields["canonical"].choices = [
             (name, f"{COLUMN_LABELS.get(name, name)} ({name})") for name in CANONICAL
         ]
-
-    def clean_source_header(self):
-        header = self.cleaned_data["source_header"].strip()
-        if not header:
-            raise ValidationError(_("Give the header."))
-        return header
-
-    def clean_region(self):
-        region = self.cleaned_data.get("region")
-        if not permissions.can_edit_spend_rules(self.user, region):
-            raise ValidationError(_("You cannot change this region's column mappings."))
-        return region

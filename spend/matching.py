@@ -31,6 +31,8 @@ import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from django.db import connection, transaction
 from django.db.models import (
     Case,
@@ -40,6 +42,7 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -368,7 +371,6 @@ def lines_match(
 
 def _fingerprint() -> tuple:
     """Changes whenever a rule, a contract or the CPV tree changes (history rows grow)."""
-    from django.db.models import Max
 
     def last(model) -> int:
         history = model.history.model
@@ -394,8 +396,6 @@ class LineAnnotator:
     """
 
     def __init__(self, region_id: int):
-        import pyarrow as pa
-
         self.region_id = region_id
         self.fingerprint = _fingerprint()
         categories = list(Category.objects.order_by("pk").values_list("code", "pk"))
@@ -427,8 +427,6 @@ class LineAnnotator:
 
     @staticmethod
     def _text(table, name: str):
-        import pyarrow.compute as pc
-
         column = table.column(name)
         if hasattr(column, "combine_chunks"):
             column = column.combine_chunks()
@@ -436,8 +434,6 @@ class LineAnnotator:
 
     @staticmethod
     def _accounts(account):
-        import pyarrow.compute as pc
-
         digits = pc.match_substring_regex(account, DIGITS)
         key = pc.utf8_lpad(
             pc.utf8_ltrim(account, characters="0"), width=ACCOUNT_KEY_WIDTH, padding="0"
@@ -446,9 +442,6 @@ class LineAnnotator:
 
     @staticmethod
     def _range(account, digits, key, account_from: str, account_to: str):
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
         low = (account_from or "").strip()
         high = (account_to or "").strip() or low
         if not low:
@@ -468,9 +461,6 @@ class LineAnnotator:
         return pc.or_(numeric, pc.and_(pc.invert(digits), text))
 
     def _rule_mask(self, rule: MappingRule, columns: dict):
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
         n = len(columns["account"])
         ranged = (
             self._range(
@@ -496,9 +486,6 @@ class LineAnnotator:
 
     def _categories(self, table):
         """category_id (int64, null: unmapped) from the own code, else the first rule."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
         raw = self._text(table, "category_code")
         code = pc.if_else(
             pc.equal(pc.utf8_length(raw), 7),
@@ -529,9 +516,6 @@ class LineAnnotator:
         return pc.replace_with_mask(category_id, unmapped, result)
 
     def _excluded(self, table, mapped_code):
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
         n = table.num_rows
         excluded = pa.repeat(False, n)
         if not self._exclusions:
@@ -553,9 +537,6 @@ class LineAnnotator:
         return excluded
 
     def _matched(self, table, mapped_code):
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
         n = table.num_rows
         rows = pc.subtract(pc.cumulative_sum(pa.repeat(1, n).cast(pa.int64())), 1)
         if not n or not self._contracts.num_rows:
@@ -590,8 +571,6 @@ class LineAnnotator:
 
     def annotate(self, table) -> dict:
         """The chunk's category_id, is_excluded, supplier_matched and category_matched."""
-        import pyarrow.compute as pc
-
         category_id = self._categories(table)
         mapped_code = pc.take(self._codes, pc.index_in(category_id, value_set=self._ids))
         supplier, category = self._matched(table, mapped_code)

@@ -23,6 +23,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
+from openpyxl import Workbook
+
+from rfi.models import Category
 
 HEADER = (
     "Bogføringsdato",
@@ -230,8 +233,6 @@ def cvr_number(rng: random.Random) -> str:
 
 def cpv_codes_by_division() -> dict[str, list[str]]:
     """Real CPV codes ("33141110-4"), from the Category table or else rfi/data/cpv_2008.csv."""
-    from rfi.models import Category
-
     wanted = {area[0] for area in SPEND_AREAS}
     rows: list[tuple[str, str]] = list(
         Category.objects.filter(level__gte=3).values_list("code", "check_digit")
@@ -475,8 +476,6 @@ def write_extract(
 
 
 def _write_xlsx(path: Path, lines, header: tuple[str, ...] = HEADER) -> None:
-    from openpyxl import Workbook
-
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Hovedbog")
     sheet.append(header)

@@ -1,4 +1,8 @@
-"""Celery tasks of spend: thin wrappers that load by id and call a service."""
+"""Celery tasks of spend: thin wrappers that load by id and call a service.
+
+The pipeline sends these tasks by name (rfi.tasks.enqueue_on_commit), so this module imports
+it and nothing imports back.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ import signal
 from celery import shared_task
 from celery.signals import worker_process_init, worker_shutting_down
 
+from rfi.models import Region
+from spend import matching
 from spend.importer import pipeline
 
 logger = logging.getLogger(__name__)
@@ -17,9 +23,6 @@ logger = logging.getLogger(__name__)
 @shared_task(name="spend.remap_region")
 def remap_region(region_id: int) -> dict:
     """Re-apply the mapping and exclusion rules and the contracts to a region's current lines."""
-    from rfi.models import Region
-    from spend import matching
-
     region = Region.objects.get(pk=region_id)
     result = matching.region_remap(region=region)
     return {"lines": result.lines, "unmapped": result.unmapped, "excluded": result.excluded}
@@ -28,9 +31,6 @@ def remap_region(region_id: int) -> dict:
 @shared_task(name="spend.rematch_region")
 def rematch_region(region_id: int) -> dict:
     """Re-match a region's current lines after a contract of the region changed."""
-    from rfi.models import Region
-    from spend import matching
-
     region = Region.objects.get(pk=region_id)
     result = matching.contracts_changed(region)
     return {
@@ -41,9 +41,10 @@ def rematch_region(region_id: int) -> dict:
 
 @shared_task(name="spend.rematch_all_regions")
 def rematch_all_regions() -> int:
-    """Re-match every region's current lines (a safety net for a missed contract change)."""
-    from spend import matching
+    """Re-match every region's current lines (beat, nightly at 01:30, before the KPI run).
 
+    The safety net for a contract change whose own ``spend.rematch_region`` was lost.
+    """
     return matching.lines_match().supplier_matched
 
 

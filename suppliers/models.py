@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -118,8 +120,6 @@ class Contract(models.Model):
 
 
 def _new_alert_key() -> str:
-    import secrets
-
     return secrets.token_urlsafe(16)
 
 

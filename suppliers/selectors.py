@@ -461,11 +461,3 @@ def contract_history(contract: Contract) -> list[HistoryEntry]:
         previous = record
     entries.reverse()
     return entries
-
-
-# For other apps ---------------------------------------------------------------------------------
-
-
-def active_contracts(*, region: Region, on: dt.date) -> QuerySet[Contract]:
-    """A region's contracts active on a day, extensions included (KPI.md "Active contract")."""
-    return contract_list().filter(region=region, start_date__lte=on, ends_on__gte=on)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from suppliers.public import alerts
+
 
 @shared_task(name="suppliers.send_tender_digests")
 def send_tender_digests() -> dict[str, int]:
     """Mail suppliers' alert digests and purge expired addresses (daily, CELERY_BEAT_SCHEDULE)."""
-    from suppliers.public.alerts import digests_send
-
-    return digests_send()
+    return alerts.digests_send()

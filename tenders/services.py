@@ -9,6 +9,7 @@ field-specific messages, or PermissionDenied.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -18,16 +19,19 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from rfi import permissions
 from rfi.models import Membership, Region
 from rfi.validation import check_values, date_error, merge_errors, text_error
+from tenders import selectors
 from tenders.models import (
     AreaMapping,
     CandidateArea,
     CandidateVote,
+    DeadlineReminder,
     OptOutReason,
     Participation,
     PlanSettings,
@@ -795,14 +799,6 @@ def decision_reminders_send(*, today: dt.date | None = None) -> int:
     a concurrent run blocks on the unique constraint and then finds the row. A mail
     that fails rolls its row back, so the next run tries again. Returns the number sent.
     """
-    import logging
-
-    from django.utils import translation
-    from django.utils.translation import ngettext
-
-    from tenders import selectors
-    from tenders.models import DeadlineReminder
-
     logger = logging.getLogger(__name__)
     today = today or timezone.localdate()
     days = PlanSettings.current().reminder_day_list

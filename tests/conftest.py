@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 
 import pytest
@@ -40,8 +41,6 @@ def _fast_password_hashing():
 def _small_demo_ledger(tmp_path_factory):
     # seed_demo imports 15,000 ledger lines per region and year by default (about 20 s);
     # tests of the seed need the shape, not the volume. Stored files go to a temp folder.
-    import os
-
     saved = os.environ.get("DEMO_LEDGER_ROWS")
     os.environ["DEMO_LEDGER_ROWS"] = "300"
     with override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("media"))):

@@ -18,6 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from django.utils.translation import gettext as _
+from openpyxl import load_workbook
+from python_calamine import CalamineWorkbook
 
 from spend.importer.columns import ColumnMap
 from spend.importer.detect import TextFile
@@ -236,8 +238,6 @@ class XlsxChunks:
             self._open_openpyxl()
 
     def _open_calamine(self) -> None:
-        from python_calamine import CalamineWorkbook
-
         workbook = CalamineWorkbook.from_path(str(self.path))
         for index, meta in enumerate(workbook.sheets_metadata):
             if str(getattr(meta, "typ", "")).lower().endswith("chartsheet"):
@@ -253,8 +253,6 @@ class XlsxChunks:
         raise _no_data()
 
     def _open_openpyxl(self) -> None:
-        from openpyxl import load_workbook
-
         try:
             workbook = load_workbook(self.path, read_only=True, data_only=True)
         except Exception as exc:  # noqa: BLE001 – any reader error means a damaged file

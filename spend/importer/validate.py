@@ -128,10 +128,6 @@ def detect_decimal_comma(values: pa.Array, separator: str) -> bool:
     return separator != ","
 
 
-def _false(length: int) -> pa.Array:
-    return pa.repeat(False, length) if length else pa.array([], pa.bool_())
-
-
 def _mask(array: pa.Array) -> pa.Array:
     return pc.fill_null(array, False)
 

@@ -16,7 +16,9 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import get_language
 
+from rfi.models import Category, PartnerBody, Region
 from rfi.tasks import on_commit_once
+from tenders.models import Participation, TenderCase
 
 VERSION_KEY = "public-portal:version"
 # Pages also expire, as a safety net for changes made behind the ORM's back (raw SQL).
@@ -81,9 +83,6 @@ def _changed(sender, using=None, **kwargs) -> None:
 
 def connect() -> None:
     """Connect the receivers (called from SuppliersConfig.ready)."""
-    from rfi.models import Category, PartnerBody, Region
-    from tenders.models import Participation, TenderCase
-
     for model in (TenderCase, Participation, Category, Region, PartnerBody):
         post_save.connect(_changed, sender=model, dispatch_uid=f"public-portal-{model.__name__}")
         post_delete.connect(

@@ -14,10 +14,11 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import QueryDict
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from rfi.models import Category, Region
+from rfi.models import Category, PartnerBody, Region
+from rfi.templatetags.rfi_format import money
 from tenders.models import Participation, TenderCase
 
 # The fields of a tender case the public may see. Anything else (internal notes, the
@@ -420,8 +421,6 @@ def _quarter_label(day: dt.date) -> str:
 
 
 def _date_label(day: dt.date | None) -> str:
-    from django.utils import formats
-
     return formats.date_format(day, "SHORT_DATE_FORMAT") if day else "–"
 
 
@@ -445,9 +444,6 @@ def _start_change(old: dt.date | None, new: dt.date | None) -> str:
 
 def _tender_changes(previous, record) -> list[str]:
     """What changed between two history records of a case, public fields only."""
-    from rfi.models import PartnerBody
-    from rfi.templatetags.rfi_format import money
-
     texts: list[str] = []
     labels = {f.name: f.verbose_name for f in TenderCase._meta.fields}
     if previous.title != record.title:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -117,7 +118,7 @@ def test_an_officer_uploads_a_bad_file_and_reads_the_error_report_and_its_csv(
         page.get_by_test_id("errors-csv").click()
     download = download_info.value
     assert download.suggested_filename == "forkert-fejl.csv"
-    text = open(download.path(), encoding="utf-8-sig").read()  # noqa: SIM115, PTH123
+    text = Path(download.path()).read_text(encoding="utf-8-sig")
     report = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert report[0] == ["row", "column", "value", "reason"]
     assert {(row[0], row[1]) for row in report[1:]} == {

@@ -20,6 +20,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from kpi import selectors, services
 from kpi.models import Strategy, StrategyActivity
@@ -34,8 +35,6 @@ TODAY = dt.date(2025, 6, 1)
 
 @pytest.fixture
 def plan(db, monkeypatch):
-    from django.utils import timezone
-
     monkeypatch.setattr(timezone, "localdate", lambda *a, **k: TODAY)
     collaboration_load(path=settings.COLLABORATION_FILE)
     rm, rsd = Region.objects.get(code="RM"), Region.objects.get(code="RSD")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 from kpi.services import kpi_recompute
 from tests.conftest import client_for
@@ -105,7 +106,6 @@ def test_an_officer_reads_only_the_own_regions_kpis(computed, officer_rsd):
 
 def test_outsiders_and_anonymous_are_refused(computed, outsider):
     assert client_for(outsider).get(URL).status_code == 403
-    from django.test import Client
 
     assert Client().get(URL).status_code in (401, 403)
 

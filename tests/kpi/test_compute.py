@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from kpi import definitions, selectors
+from kpi import compute, definitions, selectors
 from kpi.models import KpiSnapshot
 from kpi.services import kpi_recompute
 from tests.conftest import kept_for_module
@@ -123,8 +123,6 @@ def test_digital_order_share_counts_transactions_ordered_by_e_order(world):
 
 
 def test_digital_order_share_takes_only_the_top_suppliers(world, monkeypatch):
-    from kpi import compute
-
     # By transactions: 111 has 3 (A1 A2 A3), 222 and 444 have 2, 333 and 555 one. The top
     # two are 111 and, on the tie, the lower id 222: A1 A2 A3 B1 B2, of which A1 is an
     # e-order → 1/5.

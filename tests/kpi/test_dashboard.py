@@ -18,10 +18,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from rfi.models import Membership
+from rfi.models import Category, Membership
+from tenders.models import Participation, TenderCase
 from tests.conftest import client_for
 from tests.factories import MembershipFactory
-from tests.kpi import dashboard_data
+from tests.kpi import dashboard_data, kpi_data
 
 pytestmark = pytest.mark.django_db
 
@@ -226,9 +227,6 @@ def test_the_collaboration_dashboard_shows_the_joint_figures_against_their_targe
 
 
 def test_outstanding_decisions_show_on_the_collaboration_dashboard(figures, secretariat):
-    from rfi.models import Category
-    from tenders.models import Participation, TenderCase
-
     tender = TenderCase.objects.create(
         reference="FUP-2025-001",
         title="Sprøjter og kanyler",
@@ -278,8 +276,6 @@ def test_coverage_drills_into_off_contract_spend_of_the_same_region_and_year(fig
 
 @pytest.fixture
 def world(db):
-    from tests.kpi import kpi_data
-
     return kpi_data.build()
 
 

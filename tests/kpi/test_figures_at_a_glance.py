@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
+from kpi.models import KpiRun, KpiSnapshot
 from tests.conftest import client_for
 from tests.kpi import dashboard_data
 
@@ -60,8 +61,6 @@ def test_the_charts_get_the_words_for_their_money_axes(figures, chief):
 
 
 def test_the_year_picker_offers_only_years_with_figures(figures, chief):
-    from kpi.models import KpiRun, KpiSnapshot
-
     run = KpiRun.objects.first()
     rm = figures["RM"]
     # 2019 was computed but has no figure at all

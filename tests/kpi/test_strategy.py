@@ -28,6 +28,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from kpi import dashboard, selectors, services
 from kpi.models import KpiRun, KpiSnapshot, Strategy, StrategyActivity, StrategyTarget
@@ -171,8 +172,6 @@ def test_the_monthly_report_outside_a_strategy(world, chief):
 
 
 def test_the_export_names_the_strategy_in_force_or_none(world, chief):
-    from openpyxl import load_workbook
-
     def first_sheet(year):
         response = english(chief).get(reverse("kpi:export"), {"region": "RM", "year": year})
         sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]

@@ -6,6 +6,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from rfi.models import Category, PartnerBody
 from tenders.models import Participation, TenderCase
@@ -191,9 +193,6 @@ def plan(regions) -> dict[str, TenderCase]:
 def english_client():
     """A visitor who chose English: assertions on UI text then hold whatever the Danish
     catalogue says (it is translated separately)."""
-    from django.test import Client
-    from django.urls import reverse
-
     client = Client()
     client.post(reverse("set_language"), {"language": "en"})
     return client

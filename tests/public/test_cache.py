@@ -7,12 +7,16 @@ import re
 
 import feedparser
 import pytest
+from django.core.cache import cache
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
+from rfi.models import Membership
 from suppliers.public import cache as public_cache
 from tenders import services
 from tenders.models import Participation
+from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -65,9 +69,6 @@ def test_a_participation_decision_appears_at_once(plan, regions, officer_rsd):
 
 
 def _officer(region):
-    from rfi.models import Membership
-    from tests.factories import MembershipFactory
-
     return MembershipFactory(
         user__username=f"officer-{region.code}", region=region, role=Membership.Role.OFFICER
     ).user
@@ -122,8 +123,6 @@ def test_feeds_and_exports_are_invalidated_too(plan):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_version_is_bumped_again_once_when_the_transaction_commits(plan, monkeypatch):
-    from django.db import transaction
-
     bumps = []
     monkeypatch.setattr(public_cache, "bump_version", lambda: bumps.append(1))
 
@@ -139,8 +138,6 @@ def test_the_version_is_bumped_again_once_when_the_transaction_commits(plan, mon
 
 
 def test_a_lost_version_key_never_serves_old_pages(plan):
-    from django.core.cache import cache
-
     Client().get(INDEX)
     # A change behind the ORM's signals (no bump), then the version key is evicted.
     type(plan["sutures"]).objects.filter(pk=plan["sutures"].pk).update(title="Ny titel")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gzip
 import io
 
 import feedparser
@@ -180,8 +181,6 @@ def test_export_bad_parameter_is_400(plan, name):
 
 @pytest.mark.parametrize("name", ["feed", "calendar", "csv", "xlsx"])
 def test_feeds_and_files_are_gzipped_for_clients_that_ask(plan, name):
-    import gzip
-
     plain = Client().get(reverse(f"public:{name}"))
     packed = Client().get(reverse(f"public:{name}"), headers={"accept-encoding": "gzip"})
 

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tenders.models import Participation
-from tests.public.conftest import english_client
+from tests.public.conftest import english_client, make_tender
 
 pytestmark = pytest.mark.django_db
 
@@ -128,8 +128,6 @@ def test_category_filter_offers_the_cpv_tree_of_published_cases(plan):
 
 
 def test_pagination_pages_through_fifty_rows_at_a_time(plan, regions):
-    from tests.public.conftest import make_tender
-
     for number in range(60):
         make_tender(
             f"FUP-2030-{number:03d}",

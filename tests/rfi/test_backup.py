@@ -65,7 +65,8 @@ def test_restore_brings_back_the_database_and_the_files(site, media, tmp_path):
     assert stored.read_bytes() == ORIGINAL
     assert not (media / "ledger" / "later.csv").exists()
     restored = ImportBatch.objects.get(pk=batch.pk)
-    assert restored.file.open("rb").read() == ORIGINAL
+    with restored.file.open("rb") as restored_file:
+        assert restored_file.read() == ORIGINAL
 
 
 def test_the_manifest_lists_each_file_with_its_checksum(site, tmp_path):

@@ -11,6 +11,7 @@ from decimal import Decimal
 from html import unescape
 
 import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
@@ -176,8 +177,6 @@ def test_an_officer_with_nothing_to_do_is_told_so(officer_rm):
 
 
 def test_the_home_page_reads_in_english_after_the_switch(plan, officer_rm):
-    from django.conf import settings
-
     client = client_for(officer_rm)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
 

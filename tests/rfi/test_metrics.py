@@ -9,6 +9,7 @@ import uuid
 from urllib.parse import urlsplit
 
 import pytest
+import redis
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -166,7 +167,6 @@ def broker(monkeypatch):
     monkeypatch.setitem(app.conf, "task_always_eager", False)
     monkeypatch.setitem(app.conf, "broker_url", REDIS_URL)
     monkeypatch.setitem(app.conf, "task_default_queue", queue)
-    import redis
 
     client = redis.Redis.from_url(REDIS_URL)
     yield client, queue

@@ -11,7 +11,7 @@ import re
 from logging.config import DictConfigurator
 
 import pytest
-from celery import shared_task
+from celery import shared_task, signals
 from django.conf import settings
 
 from rfi import observability
@@ -154,8 +154,6 @@ def test_a_task_run_in_process_logs_with_the_requests_id(json_lines):
 
 def test_a_published_task_carries_the_request_id_in_its_headers():
     # given
-    from celery import signals
-
     headers: dict = {}
     token = observability.request_id_var.set("req-abcdef0123")
     try:

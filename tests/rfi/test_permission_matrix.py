@@ -6,15 +6,23 @@ with the route's name, so nobody ships a page whose access was never decided.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
+from kpi.models import KpiRun, KpiSnapshot, Strategy, StrategyActivity
 from rfi import permissions
-from rfi.models import Membership, PartnerBody, Region
+from rfi.models import Category, Membership, PartnerBody, Region
+from spend.models import ColumnMapping, ExclusionRule, ImportBatch, MappingRule
+from suppliers.models import Contract, Subscription, Supplier
+from suppliers.public.alerts import confirm_token, manage_token
+from tenders.models import CandidateArea, Participation, TenderCase
 from tests.conftest import MEMBER_PERSONAS, PERSONAS, client_for
 
 pytestmark = pytest.mark.django_db
@@ -81,12 +89,6 @@ def _partner_body_pk(data: dict) -> dict:
 
 def _rm_kpi_snapshot_pk(data: dict) -> dict:
     """A current per-region KPI figure of RM (kpi.api)."""
-    import datetime as dt
-
-    from django.utils import timezone
-
-    from kpi.models import KpiRun, KpiSnapshot
-
     snapshot = KpiSnapshot.objects.create(
         run=KpiRun.objects.create(status=KpiRun.Status.DONE),
         key="compliance",
@@ -102,9 +104,6 @@ def _rm_kpi_snapshot_pk(data: dict) -> dict:
 
 def _plan_tender(data: dict):
     """A case led by RM with every region pending (the plan pages' fixture)."""
-    from rfi.models import Category
-    from tenders.models import Participation, TenderCase
-
     tender, created = TenderCase.objects.get_or_create(
         reference="FUP-2026-900",
         defaults={
@@ -132,9 +131,6 @@ def _plan_participation_rm(data: dict) -> dict:
 
 def _ufo_candidate(data: dict):
     """A candidate area being scored, in CPV division 33 (the UFO pages' fixture)."""
-    from rfi.models import Category
-    from tenders.models import CandidateArea
-
     candidate, _ = CandidateArea.objects.get_or_create(
         title="Matrix-kandidat",
         defaults={"category": Category.objects.get(code="33000000"), "plan_year": 2027},
@@ -152,11 +148,6 @@ def _api_participation_rm_pk(data: dict) -> dict:
 
 def _rm_contract_pk(data: dict) -> dict:
     """A contract of Region Midtjylland (the registry pages' fixture)."""
-    import datetime as dt
-
-    from rfi.models import Category
-    from suppliers.models import Contract, Supplier
-
     supplier, _ = Supplier.objects.get_or_create(
         identifier="12345678", defaults={"name": "Matrix Medico A/S"}
     )
@@ -180,9 +171,6 @@ def _supplier_identifier(data: dict) -> dict:
 
 def _spend_rule(model: str, region_code: str | None, data: dict):
     """A mapping/exclusion rule or column mapping of RM, or a common rule (the spend pages)."""
-    from rfi.models import Category
-    from spend.models import ColumnMapping, ExclusionRule, MappingRule
-
     region = data["regions"][region_code] if region_code else None
     if model == "mapping":
         rule, _ = MappingRule.objects.get_or_create(
@@ -233,21 +221,15 @@ def _public_tender_reference(data: dict) -> dict:
 
 def _alert_subscription():
     """A supplier's pending alert (suppliers.public.alerts): its links carry signed tokens."""
-    from suppliers.models import Subscription
-
     subscription, _ = Subscription.objects.get_or_create(email="matrix@example.org")
     return subscription
 
 
 def _alert_confirm_token(data: dict) -> dict:
-    from suppliers.public.alerts import confirm_token
-
     return {"token": confirm_token(_alert_subscription())}
 
 
 def _alert_manage_token(data: dict) -> dict:
-    from suppliers.public.alerts import manage_token
-
     return {"token": manage_token(_alert_subscription())}
 
 
@@ -259,10 +241,6 @@ def _media_in_tmp(settings, tmp_path_factory):
 
 def _rm_import_batch_pk(data: dict) -> dict:
     """A refused ledger upload of RM with its file kept (the upload pages' fixture)."""
-    from django.core.files.base import ContentFile
-
-    from spend.models import ImportBatch
-
     batch = ImportBatch.objects.filter(region=data["regions"]["RM"], file_name="matrix.csv").first()
     if batch is None:
         batch = ImportBatch(
@@ -602,6 +580,7 @@ def test_get_route_as_persona(persona, url_name, persona_client, regions, catego
 
     # when
     response = client.get(url)
+    response.close()  # a file download's handle, as the WSGI server would
 
     # then
     outcome = expected(route.access, persona, url)
@@ -825,8 +804,6 @@ def test_who_reads_a_regions_kpi_cards(persona, rm, rsd, request, regions):
     ],
 )
 def test_update_an_action_plan_activity_by_post(persona, status, persona_client, regions):
-    from kpi.models import Strategy, StrategyActivity
-
     strategy = Strategy.objects.create(
         name="Matrix-strategi", code="MATRIX", start_year=2015, end_year=2020, baseline_year=2014
     )

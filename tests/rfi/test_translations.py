@@ -42,7 +42,8 @@ def test_no_translation_repeats_itself():
 
 
 def test_the_compiled_catalogue_matches_the_source():
-    catalogue = gettext.GNUTranslations(PO.with_suffix(".mo").open("rb"))
+    with PO.with_suffix(".mo").open("rb") as compiled:
+        catalogue = gettext.GNUTranslations(compiled)
     for msgid, msgstr in _entries(plurals=False):
         if "\\" in msgid or "\\" in msgstr:
             continue  # escapes are decoded in the .mo

@@ -9,6 +9,8 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Sum
+from django.utils import translation
+from openpyxl import Workbook
 
 from spend.importer.pipeline import ledger_batch_create, ledger_batch_process
 from spend.models import ImportBatch, LedgerLine
@@ -70,8 +72,6 @@ def gzip_bytes(data: bytes) -> bytes:
 
 
 def xlsx_bytes(rows: list[list], *, header: list[str] = HEADER) -> bytes:
-    from openpyxl import Workbook
-
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Hovedbog"
@@ -137,7 +137,5 @@ def media(settings, tmp_path):
 
 @pytest.fixture
 def english():
-    from django.utils import translation
-
     with translation.override("en"):
         yield

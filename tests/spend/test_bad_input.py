@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import time
 import tracemalloc
@@ -10,8 +11,12 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import RequestFactory
 
 from spend.importer.errors import ERRORS_KEPT, ImportRefused
+from spend.importer.pipeline import ledger_batch_create, ledger_batch_process
+from spend.importer.upload import LedgerUploadLimit
 from spend.models import ImportBatch, LedgerLine
 from tests.spend.ledger_files import (
     HEADER,
@@ -194,8 +199,6 @@ def test_required_values_and_too_long_texts(regions):
 
 
 def test_rows_outside_a_given_period(regions):
-    import datetime as dt
-
     batch = refused(
         regions["RM"],
         csv_bytes([row(), row(**{"Bogføringsdato": "01-03-2025"})]),
@@ -275,8 +278,6 @@ def test_file_over_the_size_limit_is_refused_while_streaming(regions, existing, 
             chunk = super().read(size)
             Unsized.read_total += len(chunk)
             return chunk
-
-    from spend.importer.pipeline import ledger_batch_create
 
     with pytest.raises(ImportRefused, match="larger than the limit"):
         ledger_batch_create(
@@ -367,8 +368,6 @@ def test_xlsx_zip_bomb_is_refused_fast_without_memory_growth(regions, existing):
     assert len(bomb) < 1 << 20
     batch = upload(regions["RM"], bomb, "hovedbog.xlsx")
     # when it is processed
-    from spend.importer.pipeline import ledger_batch_process
-
     tracemalloc.start()
     started = time.perf_counter()
     batch = ledger_batch_process(batch_id=batch.pk)
@@ -439,10 +438,6 @@ def test_duplicate_column(regions):
 
 
 def test_period_half_given_is_refused_at_upload(regions):
-    import datetime as dt
-
-    from spend.importer.pipeline import ledger_batch_create
-
     with pytest.raises(ImportRefused, match="both the first and the last day"):
         ledger_batch_create(
             region=regions["RM"],
@@ -458,11 +453,6 @@ def test_reasons_helper_covers_the_report(regions):
 
 
 def test_a_browser_upload_is_cut_off_at_the_limit_while_it_streams(settings):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.test import RequestFactory
-
-    from spend.importer.upload import LedgerUploadLimit
-
     settings.LEDGER_MAX_UPLOAD_BYTES = 100_000
     big = SimpleUploadedFile("hovedbog.csv", csv_bytes([row()] * 5_000))
     small = SimpleUploadedFile("lille.csv", csv_bytes([row()]))

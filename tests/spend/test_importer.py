@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import sys
 from decimal import Decimal
 
 import pytest
 
+from rfi.models import Category
 from spend.importer.pipeline import ledger_batch_process
 from spend.models import ColumnMapping, ImportBatch, LedgerLine
 from tests.spend.ledger_files import (
@@ -256,7 +258,6 @@ def test_the_original_file_is_kept_with_its_hash(regions):
         assert batch.file.read() == data
     finally:
         batch.file.close()
-    import hashlib
 
     assert batch.sha256 == hashlib.sha256(data).hexdigest()
     assert batch.size == len(data)
@@ -264,8 +265,6 @@ def test_the_original_file_is_kept_with_its_hash(regions):
 
 
 def test_lines_arrive_mapped_to_their_category(regions):
-    from rfi.models import Category
-
     gloves = Category.objects.create(
         code="33141000", check_digit="0", label_en="Gloves", label_da="Handsker", level=4
     )

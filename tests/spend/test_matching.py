@@ -7,10 +7,16 @@ from decimal import Decimal
 
 import pytest
 
-from spend import matching, selectors
-from spend.models import LedgerLine
+from spend import matching, selectors, tasks
+from spend.models import ExclusionRule, LedgerLine, MappingRule
+from suppliers.services import contract_create
 from tests.spend import spend_data as data
-from tests.spend.ledger_files import media  # noqa: F401 – fixture
+from tests.spend.ledger_files import (
+    JANUARY,
+    csv_bytes,
+    import_file,
+    media,  # noqa: F401 – fixture
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -184,8 +190,6 @@ def test_contract_change_rematches_the_regions_current_lines(rm):
 
 
 def test_rematch_task_calls_the_service(rm, monkeypatch):
-    from spend import tasks
-
     called = []
 
     def fake(region):
@@ -202,9 +206,6 @@ def test_rematch_task_calls_the_service(rm, monkeypatch):
 
 def test_an_imported_extract_is_mapped_excluded_and_matched(rm, media):  # noqa: F811 – fixture
     # given a contract for gloves, a rule for the consultancy account, food excluded
-    from spend.models import ExclusionRule, MappingRule
-    from tests.spend.ledger_files import JANUARY, csv_bytes, import_file
-
     data.contract(rm, "12345678", D(2024, 1, 1), D(2025, 12, 31), code="33140000")
     MappingRule.objects.create(
         region=rm,
@@ -240,8 +241,6 @@ def test_a_contract_registered_through_the_service_rematches_on_commit(
     rm, django_capture_on_commit_callbacks
 ):
     # given a line with no contract yet
-    from suppliers.services import contract_create
-
     batch = data.batch(rm)
     (line,) = data.lines(batch, {"category_code": "33141110"})
     matching.after_lines_loaded(batch)
@@ -264,8 +263,6 @@ def test_a_contract_registered_through_the_service_rematches_on_commit(
 
 
 def test_rematch_all_task_calls_the_service(monkeypatch):
-    from spend import tasks
-
     monkeypatch.setattr(
         matching,
         "lines_match",

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection, connections
 
-from spend.importer import pipeline
+from spend.importer import pipeline, validate
 from spend.importer.pipeline import ledger_batch_process
 from spend.models import ImportBatch, LedgerLine
 from spend.synthetic import write_extract
@@ -364,8 +364,6 @@ def test_an_error_after_thousands_of_valid_lines_still_refuses_all(regions, tmp_
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite ignores varchar lengths")
 def test_a_value_the_database_refuses_fails_the_batch(regions, monkeypatch):
-    from spend.importer import validate
-
     # a validation gap: accounts up to 100 characters pass, the column holds 20
     loose = tuple((n, 100 if n == "account" else m, r) for n, m, r in validate.TEXT_COLUMNS)
     monkeypatch.setattr(validate, "TEXT_COLUMNS", loose)

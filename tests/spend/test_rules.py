@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core.exceptions import ValidationError
 
-from spend import matching, rules
+from spend import matching, rules, tasks
 from spend.models import ExclusionRule, LedgerLine, MappingRule
 from tests.spend import spend_data as data
 
@@ -262,8 +264,6 @@ def test_remap_after_a_rule_change_updates_the_current_lines(rm):
 
 
 def test_remap_also_rematches_the_category(rm):
-    import datetime as dt
-
     data.contract(rm, "11111111", dt.date(2025, 1, 1), dt.date(2025, 12, 31), code="30000000")
     batch = data.batch(rm)
     (line,) = data.lines(batch, {"account": "4500"})
@@ -279,8 +279,6 @@ def test_remap_also_rematches_the_category(rm):
 
 
 def test_remap_task_calls_the_service(rm, monkeypatch):
-    from spend import tasks
-
     called = []
 
     def fake(*, region):

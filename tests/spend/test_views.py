@@ -12,8 +12,12 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from rfi import permissions
 from rfi.models import Membership
+from rfi.tasks import BrokerUnavailable
+from spend import matching
 from spend.models import ColumnMapping, ExclusionRule, LedgerLine, MappingRule
+from spend.views import rules as rule_views
 from tests.conftest import client_for
 from tests.factories import MembershipFactory
 from tests.spend import spend_data as data
@@ -57,7 +61,6 @@ def ledger(regions):
         },
         {"category_code": "", "amount": 7000, "account": "9500", "invoice_no": "L1"},
     )
-    from spend import matching
 
     matching.after_lines_loaded(batch)
     # Noise: a replaced batch, another year, another region.
@@ -454,13 +457,10 @@ def test_the_secretariat_remaps_every_region(ledger, secretariat, regions):
 
 
 def test_a_dead_broker_is_reported_not_hidden(ledger, officer_rm, monkeypatch):
-    from rfi.tasks import BrokerUnavailable
-    from spend import views
-
     def down(task, *args):
         raise BrokerUnavailable("down")
 
-    monkeypatch.setattr(views, "enqueue", down)
+    monkeypatch.setattr(rule_views, "enqueue", down)
 
     response = client_for(officer_rm).post(reverse("spend:remap"), {"region": "RM"}, follow=True)
 
@@ -491,8 +491,6 @@ REGION_RIGHTS = {
 
 @pytest.mark.parametrize("persona", list(REGION_RIGHTS))
 def test_region_rights_matrix(persona, request, regions):
-    from rfi import permissions
-
     user = request.getfixturevalue(persona)
     sees, writes = REGION_RIGHTS[persona]
 

@@ -9,6 +9,7 @@ import pytest
 from rfi.models import Category
 from suppliers import services
 from suppliers.models import Contract
+from tenders.models import TenderCase
 
 TODAY = dt.date(2026, 3, 15)
 CPV = (
@@ -80,7 +81,6 @@ def make_contract(regions, cpv, secretariat):
 @pytest.fixture
 def make_tender(regions, cpv):
     """``make_tender("FUP-2024-001")``: a joint case led by RM, made directly (no services)."""
-    from tenders.models import TenderCase
 
     def make(reference: str, **fields) -> TenderCase:
         defaults = {

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 from openpyxl import Workbook
 
 from suppliers.importer import contracts_import
@@ -278,6 +279,4 @@ def test_the_command_without_a_user_acts_for_the_secretariat(tmp_path, regions, 
 
 
 def _english():
-    from django.utils import translation
-
     return translation.override("en")

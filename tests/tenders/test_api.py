@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import jsonschema
 import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -607,8 +608,6 @@ def _as_json_schema(node):
 @pytest.fixture
 def response_validator(plan, chief):
     """Validate a JSON body against a component of the project's own /api/schema/."""
-    import jsonschema
-
     schema = client_for(chief).get(reverse("schema"), {"format": "json"}).json()
     components = _as_json_schema(schema["components"])
 

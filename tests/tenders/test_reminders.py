@@ -12,7 +12,6 @@ from django.conf import settings
 from django.core import mail
 from django.utils import timezone, translation
 
-from rfi.celery import app
 from rfi.models import Category, Membership
 from tenders import services
 from tenders.models import DeadlineReminder, PlanSettings, TenderCase
@@ -194,15 +193,6 @@ def test_the_task_sends_todays_reminders(tender, officer_rm):
     assert send_decision_reminders.delay().get() == 4
     assert send_decision_reminders.delay().get() == 0
     assert recipients() == {officer_rm.email}
-
-
-def test_every_beat_entry_names_a_registered_task():
-    app.loader.import_default_modules()
-
-    assert settings.CELERY_BEAT_SCHEDULE
-    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
-        assert entry["task"] in app.tasks, f"{name}: {entry['task']} is not a registered task"
-        assert entry["options"]["expires"] > 0, name
 
 
 def test_decision_reminders_run_daily_at_seven():

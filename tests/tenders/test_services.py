@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from rfi.models import Category, Region
+from rfi.models import Category, Membership, PartnerBody, Region
 from tenders import selectors, services
 from tenders.models import (
     CandidateArea,
@@ -20,6 +20,7 @@ from tenders.models import (
     ScoringCriterion,
     TenderCase,
 )
+from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -145,8 +146,6 @@ def test_milestones_that_contradict_each_other_are_refused(
 
 
 def test_a_case_led_by_both_a_region_and_a_partner_body_is_refused(secretariat, regions, catheters):
-    from rfi.models import PartnerBody
-
     with pytest.raises(ValidationError):
         make_tender(
             secretariat,
@@ -157,8 +156,6 @@ def test_a_case_led_by_both_a_region_and_a_partner_body_is_refused(secretariat, 
 
 
 def test_the_secretariat_may_log_a_case_led_by_a_partner_body(secretariat, regions, catheters):
-    from rfi.models import PartnerBody
-
     amgros = PartnerBody.objects.get(code="AMGROS")
     tender = make_tender(secretariat, catheters, None, lead_partner=amgros)
     assert tender.lead_name == "Amgros"
@@ -361,9 +358,6 @@ def test_only_ufo_members_score_and_every_criterion_is_scored_1_to_5(
 def test_candidates_rank_by_weighted_mean_with_spread_and_missing_scorers(
     candidate, criteria, ufo_member, regions, catheters
 ):
-    from rfi.models import Membership
-    from tests.factories import MembershipFactory
-
     second = MembershipFactory(region=regions["RSD"], role=Membership.Role.UFO).user
     MembershipFactory(user__username="zz-ufo-late", region=regions["RN"], role=Membership.Role.UFO)
     other = services.candidate_create(

@@ -7,10 +7,12 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from rfi.models import Category, Region
+from rfi.models import Category, PartnerBody, Region
 from tenders import services
 from tenders.models import OptOutReason, Participation, PlanSettings, TenderCase
 from tests.conftest import client_for
@@ -256,9 +258,6 @@ def test_pagination_keeps_the_query_string(officer_rm, regions, categories):
 def test_the_overview_costs_the_same_queries_for_few_and_many_cases(
     officer_rm, regions, categories
 ):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     def queries_for(count: int) -> int:
         for _ in range(count):
             make_tender(officer_rm, categories["consumables"], regions["RM"])
@@ -376,8 +375,6 @@ def test_an_officer_of_rsd_cannot_create_a_case_led_by_rm(officer_rsd, regions, 
 
 
 def test_the_secretariat_may_hand_the_lead_to_a_partner_body(secretariat, regions, categories):
-    from rfi.models import PartnerBody
-
     amgros = PartnerBody.objects.get(code="AMGROS")
     data = form_data(categories["consumables"], regions["RM"], lead_region="")
     data["lead_partner"] = str(amgros.pk)

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from rfi.models import Category, Membership
+from rfi.models import Category, Membership, PartnerBody
 from tenders import services
 from tenders.models import (
     CandidateArea,
@@ -166,8 +166,6 @@ def test_ranking_filters_by_plan_year(plan_reference, cpv, officer_rm):
 
 
 def test_the_annual_cycle_box_shows_the_deadline_and_the_counts(plan_reference, cpv, chief):
-    from django.utils import timezone
-
     today = timezone.localdate()
     make_candidate(cpv, "Sårpleje", year=today.year + 1)
     make_candidate(cpv, "Katetre", year=today.year + 1, status=CandidateArea.Status.RECOMMENDED)
@@ -246,8 +244,6 @@ def test_the_proposing_region_is_one_of_the_users_own(cpv, officer_rm, regions):
 def test_a_ufo_member_scores_through_the_form_and_sees_it_prefilled(
     plan_reference, cpv, ufo_member, regions
 ):
-    from rfi.models import PartnerBody
-
     candidate = make_candidate(cpv)
     ski = PartnerBody.objects.get(code="SKI")
     client = client_for(ufo_member)

@@ -6,11 +6,15 @@ import datetime as dt
 import statistics
 import time
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import override_settings
+from django.urls import NoReverseMatch, reverse
 
 from kpi.services import kpi_recompute
-from rfi.models import Category, Region
+from rfi.models import Category, Membership, Region
 from spend.models import ImportBatch, LedgerLine
 from suppliers.models import Contract, Supplier
 from tenders.models import Participation, TenderCase
@@ -99,13 +103,6 @@ class Command(BaseCommand):
     # The page --------------------------------------------------------------------------------
 
     def _dashboard(self, regions, requests: int) -> None:
-        from django.contrib.auth import get_user_model
-        from django.test import Client
-        from django.test.utils import override_settings
-        from django.urls import NoReverseMatch, reverse
-
-        from rfi.models import Membership
-
         try:
             url = reverse("kpi:index")
         except NoReverseMatch:

@@ -1,4 +1,5 @@
 import time
+from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
@@ -12,8 +13,6 @@ class Command(BaseCommand):
         parser.add_argument("--file", default=str(CPV_FILE), help="CPV CSV (default: bundled)")
 
     def handle(self, *args, **options):
-        from pathlib import Path
-
         started = time.perf_counter()
         result = categories_load_cpv(path=Path(options["file"]))
         self.stdout.write(

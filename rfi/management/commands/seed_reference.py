@@ -38,6 +38,7 @@ class Command(BaseCommand):
             f"Tender plan reference data (opt-out reasons, scoring criteria, savings methods, "
             f"settings): {plan.created} created, {plan.unchanged} unchanged"
         )
+        # kpi sits above rfi in the import chain (rfi ← … ← kpi): imported when the command runs.
         from kpi.services import strategy_load
 
         strategy = strategy_load()

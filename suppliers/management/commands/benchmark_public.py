@@ -11,6 +11,7 @@ p95, and each URL's share of a bare Django view's req/s measured in the same run
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import os
@@ -27,9 +28,17 @@ import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
+import psycopg
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from rfi.models import Category, PartnerBody, Region
+from rfi.services import collaboration_load
+from tenders.models import Participation, TenderCase
 
 WRK_SCRIPT = """
 done = function(summary, latency, requests)
@@ -156,8 +165,6 @@ class Command(BaseCommand):
     # Seeding -------------------------------------------------------------------------------
 
     def _create_database(self, postgres: str, name: str) -> None:
-        import psycopg
-
         with psycopg.connect(f"{postgres}/postgres", autocommit=True) as connection:
             exists = connection.execute(
                 "SELECT 1 FROM pg_database WHERE datname = %s", [name]
@@ -166,17 +173,10 @@ class Command(BaseCommand):
                 connection.execute(f'CREATE DATABASE "{name}"')
 
     def _seed(self, count: int) -> None:
-        from django.core.management import call_command
-        from django.db import transaction
-        from simple_history.utils import bulk_create_with_history
-
-        from rfi.models import Category, PartnerBody, Region
-        from rfi.services import collaboration_load
-        from tenders.models import Participation, TenderCase
-
         collaboration_load(path=settings.COLLABORATION_FILE)
         if not Category.objects.exists():
-            call_command("load_cpv", stdout=open(os.devnull, "w"))  # noqa: SIM115
+            with open(os.devnull, "w") as devnull:
+                call_command("load_cpv", stdout=devnull)
         rng = random.Random(2026)
         regions = list(Region.objects.filter(active=True))
         partners = list(PartnerBody.objects.filter(code__in=["SKI", "AMGROS"]))
@@ -346,6 +346,4 @@ class Command(BaseCommand):
 
 
 def argparse_hidden():
-    import argparse
-
     return argparse.SUPPRESS

@@ -18,6 +18,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from jsonschema import Draft4Validator, FormatChecker
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "ocds_data"
 CORE_DIR = DATA_DIR / "1.1"
 EXTENSIONS_DIR = DATA_DIR / "extensions"
@@ -108,10 +112,6 @@ def _is_uri(value: object) -> bool:
 
 def validator(*, strict: bool = False):
     """A draft-4 validator of a release package against core + extensions (+ strict)."""
-    from jsonschema import Draft4Validator, FormatChecker
-    from referencing import Registry, Resource
-    from referencing.jsonschema import DRAFT4
-
     release = release_schema(strict=strict)
     package = copy.deepcopy(release_package_schema())
     if strict:

@@ -24,11 +24,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 from rfi import permissions
 from rfi.models import Region
 from rfi.spreadsheet import write
-from spend import services
+from spend.importer import pipeline
 from spend.importer.errors import ImportRefused
 from spend.importer.upload import LedgerUploadLimit
 from spend.models import ImportBatch
 from spend.scope import spend_scope
+from spend.selectors import ledger_batches_visible_to
 
 BATCHES_SHOWN = 100
 ACTIVE = (ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING)
@@ -81,7 +82,7 @@ def _uploadable_regions(user):
 
 
 def _batches(request, scope):
-    batches = services.ledger_batches_visible_to(request.user)
+    batches = ledger_batches_visible_to(request.user)
     if scope.region is not None:
         batches = batches.filter(region=scope.region)
     return list(batches.order_by("-uploaded_at", "-pk")[:BATCHES_SHOWN])
@@ -149,7 +150,7 @@ def _upload_post(request):
         return _page(request, scope, form, status=400)
     data = form.cleaned_data
     try:
-        result = services.ledger_upload(
+        result = pipeline.ledger_upload(
             region=data["region"],
             uploaded_file=data["file"],
             actor=request.user,

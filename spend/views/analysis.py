@@ -1,4 +1,4 @@
-"""Spend in the browser: analysis pages for a region or all regions, exports, mapping rules.
+"""Spend in the browser: analysis pages for a region or all regions, and their exports.
 
 Every page works on a scope, ``?region=CODE`` (or ``all``) and ``?year=YYYY``, checked
 against rfi.permissions: a region's own people (and the secretariat) see the region;
@@ -9,25 +9,20 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from celery.result import EagerResult
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET
 
 from rfi import permissions
 from rfi.models import Region
-from rfi.tasks import BrokerUnavailable, enqueue
-from spend import selectors, tasks
+from spend import selectors
 from spend.export import Column, Table, table_xlsx
-from spend.forms import ColumnMappingForm, ExclusionRuleForm, MappingRuleForm
-from spend.models import ColumnMapping, ExclusionRule, MappingRule
-from spend.scope import ALL, SpendScope, spend_scope
+from spend.models import MappingRule
+from spend.scope import SpendScope, spend_scope
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TOP_SUPPLIERS = 50
@@ -43,7 +38,7 @@ DEPTH_LABELS = {
 }
 
 
-def _context(request, scope: SpendScope, **extra) -> dict:
+def page_context(request, scope: SpendScope, **extra) -> dict:
     context = {
         "scope": scope,
         "can_manage_rules": permissions.can_manage_spend_rules(request.user),
@@ -363,7 +358,7 @@ def index(request):
     scope = spend_scope(request)
     table, extra = _categories_table(request, scope)
     lines = scope.lines()
-    context = _context(
+    context = page_context(
         request,
         scope,
         table=table,
@@ -383,7 +378,7 @@ def suppliers(request):
     table, extra = _suppliers_table(request, scope)
     pareto_table, pareto_extra = _pareto_table(request, scope)
     ticks = [{"pos": pos, "y": 100 - pos} for pos in (0, 20, 40, 60, 80, 100)]
-    context = _context(
+    context = page_context(
         request,
         scope,
         table=table,
@@ -400,7 +395,7 @@ def suppliers(request):
 def months(request):
     scope = spend_scope(request)
     table, extra = _months_table(request, scope)
-    return render(request, "spend/months.html", _context(request, scope, table=table, **extra))
+    return render(request, "spend/months.html", page_context(request, scope, table=table, **extra))
 
 
 @require_GET
@@ -415,7 +410,7 @@ def off_contract(request):
     for row in category_table.rows:
         if can_propose and row["key"] and not row["unspecified"]:
             row["candidate_url"] = f"{candidate_url}?{urlencode({'category': row['code']})}"
-    context = _context(
+    context = page_context(
         request,
         scope,
         supplier_table=supplier_table,
@@ -434,7 +429,7 @@ def small_invoices(request):
     scope = spend_scope(request)
     table, extra = _small_invoices_table(request, scope)
     return render(
-        request, "spend/small_invoices.html", _context(request, scope, table=table, **extra)
+        request, "spend/small_invoices.html", page_context(request, scope, table=table, **extra)
     )
 
 
@@ -464,7 +459,9 @@ def unmapped(request):
             if all(fields.values()):
                 query = urlencode({**base, "kind": kind, **fields})
                 row["rule_links"].append((label, f"{create_url}?{query}"))
-    return render(request, "spend/unmapped.html", _context(request, scope, table=table, **extra))
+    return render(
+        request, "spend/unmapped.html", page_context(request, scope, table=table, **extra)
+    )
 
 
 @require_GET
@@ -480,252 +477,3 @@ def export(request, table: str):
     filename = f"forbrug-{table}-{scope.region_value}-{scope.year}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-
-
-# Rules ----------------------------------------------------------------------------------------------
-
-
-def _rules_url(region: Region | None) -> str:
-    url = reverse("spend:rules")
-    return f"{url}?{urlencode({'region': region.code})}" if region else f"{url}?region={ALL}"
-
-
-@require_GET
-@permissions.require(permissions.can_view_internal_pages)
-def rules(request):
-    """The mapping and exclusion rules and column mappings that apply to a region."""
-    scope = spend_scope(request)
-    user = request.user
-    region_ids = [scope.region.pk] if scope.region else None
-    mapping = list(selectors.mapping_rules(region_ids=region_ids))
-    exclusion = list(selectors.exclusion_rules(region_ids=region_ids))
-    columns = list(selectors.column_mappings(region_ids=region_ids))
-    for item in [*mapping, *exclusion, *columns]:
-        item.editable = permissions.can_edit_spend_rules(user, item.region)
-    context = _context(
-        request,
-        scope,
-        mapping_rules=mapping,
-        exclusion_rules=exclusion,
-        column_mappings=columns,
-        can_remap=permissions.can_remap_spend(user, scope.region),
-    )
-    return render(request, "spend/rules.html", context)
-
-
-def _initial_from_query(request, fields: tuple[str, ...]) -> dict:
-    """Prefill a new rule from the link on the unmapped page (?region=RM&account_from=…)."""
-    initial = {name: request.GET[name] for name in fields if request.GET.get(name)}
-    code = request.GET.get("region")
-    if code:
-        region = Region.objects.filter(code=code).first()
-        if region is not None:
-            initial["region"] = region.pk
-    return initial
-
-
-def _rule_form_page(request, form, *, title: str, cancel_url: str, delete_url: str = ""):
-    context = {"form": form, "title": title, "cancel_url": cancel_url, "delete_url": delete_url}
-    status = 400 if form.is_bound and not form.is_valid() else 200
-    return render(request, "spend/rule_form.html", context, status=status)
-
-
-def _saved(request, obj, message: str):
-    messages.success(request, message)
-    messages.info(
-        request,
-        _("Press “Recompute mapping” to apply the rules to the lines already loaded."),
-    )
-    return redirect(_rules_url(obj.region))
-
-
-RULE_FIELDS = (
-    "kind",
-    "priority",
-    "account_from",
-    "account_to",
-    "cost_centre",
-    "supplier_id",
-    "category",
-    "category_prefix",
-    "reason",
-    "source_header",
-    "canonical",
-)
-
-
-def _create(request, form_class, *, title: str, message: str):
-    if request.method == "POST":
-        form = form_class(request.POST, user=request.user)
-        if form.is_valid():
-            obj = form.save()
-            return _saved(request, obj, message)
-    else:
-        form = form_class(user=request.user, initial=_initial_from_query(request, RULE_FIELDS))
-    return _rule_form_page(request, form, title=title, cancel_url=reverse("spend:rules"))
-
-
-def _edit(request, model, pk: int, form_class, *, title: str, message: str, delete_name: str):
-    obj = get_object_or_404(model.objects.select_related("region"), pk=pk)
-    if not permissions.can_edit_spend_rules(request.user, obj.region):
-        raise PermissionDenied
-    form = form_class(request.POST or None, instance=obj, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        obj = form.save()
-        return _saved(request, obj, message)
-    return _rule_form_page(
-        request,
-        form,
-        title=title,
-        cancel_url=_rules_url(obj.region),
-        delete_url=reverse(delete_name, kwargs={"pk": obj.pk}),
-    )
-
-
-def _delete(request, model, pk: int, *, what: str):
-    obj = get_object_or_404(model.objects.select_related("region"), pk=pk)
-    if not permissions.can_edit_spend_rules(request.user, obj.region):
-        raise PermissionDenied
-    if request.method == "POST":
-        region = obj.region
-        obj.delete()
-        messages.success(request, _("%(what)s deleted.") % {"what": what})
-        messages.info(
-            request,
-            _("Press “Recompute mapping” to apply the rules to the lines already loaded."),
-        )
-        return redirect(_rules_url(region))
-    context = {"object": obj, "what": what, "cancel_url": _rules_url(obj.region)}
-    return render(request, "spend/rule_delete.html", context)
-
-
-@require_http_methods(["GET", "POST"])
-@permissions.require(permissions.can_manage_spend_rules)
-def mapping_rule_create(request):
-    return _create(
-        request, MappingRuleForm, title=_("New mapping rule"), message=_("Mapping rule saved.")
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@permissions.require(permissions.can_view_internal_pages)
-def mapping_rule_edit(request, pk: int):
-    return _edit(
-        request,
-        MappingRule,
-        pk,
-        MappingRuleForm,
-        title=_("Edit mapping rule"),
-        message=_("Mapping rule saved."),
-        delete_name="spend:mapping_rule_delete",
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@permissions.require(permissions.can_view_internal_pages)
-def mapping_rule_delete(request, pk: int):
-    return _delete(request, MappingRule, pk, what=_("Mapping rule"))
-
-
-@require_http_methods(["GET", "POST"])
-@permissions.require(permissions.can_manage_spend_rules)
-def exclusion_rule_create(request):
-    return _create(
-        request,
-        ExclusionRuleForm,
-        title=_("New exclusion rule"),
-        message=_("Exclusion rule saved."),
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@permissions.require(permissions.can_view_internal_pages)
-def exclusion_rule_edit(request, pk: int):
-    return _edit(
-        request,
-        ExclusionRule,
-        pk,
-        ExclusionRuleForm,
-        title=_("Edit exclusion rule"),
-        message=_("Exclusion rule saved."),
-        delete_name="spend:exclusion_rule_delete",
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@permissions.require(permissions.can_view_internal_pages)
-def exclusion_rule_delete(request, pk: int):
-    return _delete(request, ExclusionRule, pk, what=_("Exclusion rule"))
-
-
-@require_http_methods(["GET", "POST"])
-@permissions.require(permissions.can_manage_spend_rules)
-def column_mapping_create(request):
-    return _create(
-        request,
-        ColumnMappingForm,
-        title=_("New column mapping"),
-        message=_("Column mapping saved."),
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@permissions.require(permissions.can_view_internal_pages)
-def column_mapping_edit(request, pk: int):
-    return _edit(
-        request,
-        ColumnMapping,
-        pk,
-        ColumnMappingForm,
-        title=_("Edit column mapping"),
-        message=_("Column mapping saved."),
-        delete_name="spend:column_mapping_delete",
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@permissions.require(permissions.can_view_internal_pages)
-def column_mapping_delete(request, pk: int):
-    return _delete(request, ColumnMapping, pk, what=_("Column mapping"))
-
-
-@require_POST
-@permissions.require(permissions.can_manage_spend_rules)
-def remap(request):
-    """Re-apply the rules to the lines already loaded: a task per region (inline when eager)."""
-    code = (request.POST.get("region") or "").strip()
-    if code == ALL:
-        if not permissions.can_remap_spend(request.user, None):
-            raise PermissionDenied
-        targets = list(
-            Region.objects.filter(import_batches__is_current=True).distinct().order_by("code")
-        )
-        back = None
-    else:
-        back = get_object_or_404(Region, code=code)
-        if not permissions.can_remap_spend(request.user, back):
-            raise PermissionDenied
-        targets = [back]
-    try:
-        results = [enqueue(tasks.remap_region, region.pk) for region in targets]
-    except BrokerUnavailable:
-        messages.error(
-            request,
-            _("The task queue cannot be reached, so nothing was recomputed. Try again later."),
-        )
-        return redirect(_rules_url(back))
-    names = ", ".join(region.code for region in targets) or "–"
-    if all(isinstance(result, EagerResult) for result in results):
-        messages.success(
-            request, _("The mapping has been recomputed (%(regions)s).") % {"regions": names}
-        )
-    else:
-        messages.success(
-            request,
-            _(
-                "Recomputing the mapping (%(regions)s) has started; the pages show the new "
-                "figures in a few minutes."
-            )
-            % {"regions": names},
-        )
-    return redirect(_rules_url(back))

@@ -1,0 +1,34 @@
+"""Spend in the browser: analysis pages and exports, the rule pages, ledger uploads."""
+
+from spend.views.analysis import (
+    TABLES,
+    export,
+    index,
+    months,
+    off_contract,
+    small_invoices,
+    suppliers,
+    unmapped,
+)
+from spend.views.rules import remap, rule_delete, rule_form, rule_list
+from spend.views.upload import batch, batch_errors, batch_file, batch_status, upload
+
+__all__ = [
+    "TABLES",
+    "batch",
+    "batch_errors",
+    "batch_file",
+    "batch_status",
+    "export",
+    "index",
+    "months",
+    "off_contract",
+    "remap",
+    "rule_delete",
+    "rule_form",
+    "rule_list",
+    "small_invoices",
+    "suppliers",
+    "unmapped",
+    "upload",
+]
