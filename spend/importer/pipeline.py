@@ -123,6 +123,9 @@ def ledger_batch_create(
             sha256=sha256,
             size=size,
         )
+        refused = _refused_before(region, sha256)
+        if refused:
+            return _refused_again(batch, refused)
         original = _imported_before(region, sha256)
         if original:
             batch.status = ImportBatch.Status.DUPLICATE
@@ -173,6 +176,38 @@ class _SourceFile:
         for fh in (self.fh, self.spare):
             if fh is not None:
                 fh.close()
+
+
+def _refused_before(region: Region, sha256: str) -> ImportBatch | None:
+    """The latest batch of the same file refused for what it holds (not for an outage)."""
+    return (
+        ImportBatch.objects.filter(
+            region=region, sha256=sha256, status=ImportBatch.Status.FAILED, error_count__gt=0
+        )
+        .order_by("-pk")
+        .first()
+    )
+
+
+def _refused_again(batch: ImportBatch, refused: ImportBatch) -> ImportBatch:
+    """The same file again: answered at once with the earlier report, never sent to a worker."""
+    batch.status = ImportBatch.Status.FAILED
+    batch.file.name = refused.file.name
+    batch.errors = refused.errors
+    batch.error_count = refused.error_count
+    batch.errors_file.name = refused.errors_file.name
+    batch.rows_total = refused.rows_total
+    batch.finished_at = timezone.now()
+    batch.message = _(
+        "The same file (SHA-256 %(hash)s…) was refused as batch %(id)s on %(date)s; its "
+        "report is repeated here. Correct the file and upload it again."
+    ) % {
+        "hash": batch.sha256[:12],
+        "id": refused.pk,
+        "date": timezone.localtime(refused.uploaded_at).strftime("%d-%m-%Y %H:%M"),
+    }
+    batch.save()
+    return batch
 
 
 def _imported_before(region: Region, sha256: str) -> ImportBatch | None:
@@ -462,7 +497,10 @@ class _Validation:
         )
         self.period = _period(batch.period_start, batch.period_end)
         self.annotator = None
-        self.sink = ErrorSink()
+        self.sink = ErrorSink(
+            max_rows=getattr(settings, "LEDGER_ERROR_REPORT_ROWS", 10_000),
+            max_bytes=max(batch.size, 1 << 20),  # the upload's size, or 1 MB for a small file
+        )
         self.rows = self.parsed = 0
         self.total = Decimal("0.00")
         self.first: dt.date | None = None

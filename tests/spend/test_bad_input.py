@@ -462,3 +462,46 @@ def test_a_browser_upload_is_cut_off_at_the_limit_while_it_streams(settings):
         files = request.FILES
         assert getattr(request, "ledger_upload_too_large", False) is too_large
         assert ("file" in files) is not too_large
+
+
+# Absurd files fail cleanly (issue: safe data paths, §4) -------------------------------------
+
+
+def test_a_field_over_the_reader_block_is_refused_cleanly_and_not_left_running(regions, existing):
+    huge = "x" * (9 << 20)  # 9 MB in one text cell
+
+    batch = refused(regions["RM"], csv_bytes([row(), row(Tekst=huge)]))
+
+    [error] = batch.errors
+    assert (error["row"], error["column"]) == (3, "Tekst")
+    assert "500" in error["reason"]
+    assert len(error["value"]) <= 201  # the value is shortened, in the batch and the report
+    assert batch.errors_file.size < 2000
+    assert batch.attempts <= 1
+    assert snapshot() == existing
+
+
+def test_the_error_report_is_capped_and_names_the_total(regions, existing, settings):
+    settings.LEDGER_ERROR_REPORT_ROWS = 50
+    junk = csv_bytes([row(**{"Beløb": f"junk-{n}"}) for n in range(400)])
+
+    batch = refused(regions["RM"], junk)
+
+    assert batch.error_count == 400
+    report = batch.errors_file.read().decode("utf-8-sig").splitlines()
+    assert len(report) == 1 + 50 + 1  # header, the first 50, the closing line
+    assert "400" in report[-1]
+    assert batch.errors_file.size <= batch.size
+
+
+def test_a_refused_file_uploaded_again_answers_at_once_with_the_earlier_report(regions):
+    data = csv_bytes([row(**{"Beløb": "12,34,5"})])
+    first = refused(regions["RM"], data)
+
+    again = upload(regions["RM"], data, "hovedbog.csv")
+
+    assert again.pk != first.pk
+    assert again.status == ImportBatch.Status.FAILED  # at once: never queued, never sent
+    assert again.sent_at is None and again.started_at is None
+    assert again.error_count == first.error_count and again.errors == first.errors
+    assert str(first.pk) in again.message
