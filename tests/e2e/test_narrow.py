@@ -13,6 +13,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import PASSWORD
@@ -103,8 +104,15 @@ SCREENSHOTS = {"/", "/fup/", "/forbrug/", "/kpi/", "/udbud/", "/kontrakter/"}
 
 
 def _too_wide(page, url: str, width: int, persona: str) -> str | None:
-    response = page.goto(url)
+    try:
+        response = page.goto(url)
+    except PlaywrightError as error:
+        if "Download is starting" in str(error):
+            return None  # a file, not a page (a download route not yet in DOWNLOADS)
+        raise
     assert response is not None and response.ok, f"{url}: {response and response.status}"
+    if not response.headers.get("content-type", "").startswith("text/html"):
+        return None
     if width < 768 and url in SCREENSHOTS:
         name = url.strip("/").replace("/", "-") or "home"
         page.screenshot(path=f"/tmp/phone-{persona}-{name}.png", full_page=True)
@@ -173,6 +181,7 @@ def test_the_menu_folds_on_a_phone_and_log_out_stays_on_one_line(
         plan_link.click()
         expect(page).to_have_url(f"{live_server.url}/fup/")
     else:
+        expect(navigation.get_by_text("Menu", exact=True)).to_be_hidden()
         expect(plan_link).to_be_visible()
         expect(log_out).to_be_visible()
         box = log_out.bounding_box()
