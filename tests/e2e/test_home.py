@@ -113,11 +113,6 @@ def test_each_role_sees_its_tasks_on_the_home_page_at_both_widths(e2e_page, log_
         _check_home(e2e_page, role, width)
 
 
-@pytest.mark.xfail(
-    reason="The site's navigation is wider than a phone until issue 16 §3 (a collapsible "
-    "menu in templates/base.html, another branch) lands; the task lists fit (test above).",
-    strict=False,
-)
 @pytest.mark.parametrize("role", ["officer", "secretariat"])
 def test_the_whole_home_page_never_scrolls_sideways(e2e_page, log_in, world, role):
     log_in(e2e_page, world[role].username)
