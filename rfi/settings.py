@@ -267,6 +267,11 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # gunicorn is reached directly, 1 behind the compose file's Caddy. Throttles, lockouts and
 # the access log all take the client's address by this one rule.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+# Every date typed or imported must lie in this range (rfi/validation.py): 9999-12-31 is a
+# typo, and it broke the public calendar for everyone.
+PLAUSIBLE_DATES = ("2000-01-01", "2099-12-31")
+HEALTHZ_CACHE_SECONDS = env.int("HEALTHZ_CACHE_SECONDS", default=5)
+LEDGER_ERROR_REPORT_ROWS = env.int("LEDGER_ERROR_REPORT_ROWS", default=10_000)
 AXES_CLIENT_IP_CALLABLE = "rfi.network.client_ip"
 # API tokens (django-rest-knox): stored hashed, expire, revoked on a password change.
 API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
