@@ -145,11 +145,7 @@ class Scope:
 
 
 def _viewable_regions(user) -> list[Region]:
-    return [
-        region
-        for region in Region.objects.filter(active=True).order_by("code")
-        if permissions.can_view_region_kpis(user, region)
-    ]
+    return permissions.regions_where(user, permissions.can_view_region_kpis)
 
 
 def _default_region(user, regions: list[Region]) -> Region:

@@ -522,9 +522,5 @@ def ledger_batches_visible_to(user):
     batches = ImportBatch.objects.select_related("region", "uploaded_by")
     if permissions.is_secretariat(user):
         return batches
-    region_ids = [
-        region.pk
-        for region in Region.objects.filter(active=True)
-        if permissions.can_view_region_spend(user, region)
-    ]
-    return batches.filter(region_id__in=region_ids)
+    regions = permissions.regions_where(user, permissions.can_view_region_spend)
+    return batches.filter(region_id__in=[region.pk for region in regions])

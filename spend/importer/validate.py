@@ -16,8 +16,11 @@ from decimal import Decimal
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from rfi.cpv import parse_code
+from rfi.models import Category
 from spend.importer.columns import ColumnMap
 from spend.importer.errors import RowError
 from spend.importer.parse import RawChunk
@@ -422,6 +425,7 @@ def _channels(values: pa.Array | None, report: _Report, length: int) -> pa.Array
 def _category_codes(values: pa.Array | None, report: _Report, length: int) -> pa.Array | None:
     if values is None:
         return None
+    _wrong_check_digits(values, report)
     if pc.all(pc.match_substring_regex(values, r"^(?:\d{8}(?:-\d)?)?$")).as_py():
         return pc.utf8_slice_codeunits(values, 0, 8)  # the usual case: 8 digits or empty
     compact = pc.replace_substring_regex(values, r"\s+", "")
@@ -436,6 +440,42 @@ def _category_codes(values: pa.Array | None, report: _Report, length: int) -> pa
     )
     # A spreadsheet drops the leading zero of division 03 codes: 3111000 is 03111000.
     return pc.fill_null(pc.utf8_lpad(code, width=8, padding="0"), "")
+
+
+def _wrong_check_digits(values: pa.Array, report: _Report) -> None:
+    """A code given with its check digit must carry the right one (rfi.cpv.parse_code's rule,
+    asked once per distinct code in the chunk, not once per line)."""
+    with_digit = pc.unique(
+        pc.filter(values, pc.match_substring_regex(values, r"^\s*\d{8}\s*-\s*\d\s*$"))
+    ).to_pylist()
+    if not with_digit:
+        return
+    digits = dict(
+        Category.objects.filter(code__in={"".join(v.split())[:8] for v in with_digit}).values_list(
+            "code", "check_digit"
+        )
+    )
+    wrong = []
+    for value in with_digit:
+        compact = "".join(value.split())
+        try:
+            parse_code(compact, check_digits=digits)
+        except ValidationError:
+            wrong.append(value)
+    if wrong:
+        report.add(
+            pc.is_in(values, value_set=pa.array(wrong, pa.string())),
+            values,
+            "category_code",
+            lambda value: (
+                _("The check digit of %(code)s is %(digit)s, not %(given)s.")
+                % {
+                    "code": "".join(value.split())[:8],
+                    "digit": digits.get("".join(value.split())[:8], "?"),
+                    "given": "".join(value.split())[-1],
+                }
+            ),
+        )
 
 
 def _regions(values: pa.Array, rules: Rules, report: _Report) -> None:

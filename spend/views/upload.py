@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from rfi import permissions
+from rfi.forms import DateInput
 from rfi.models import Region
 from rfi.spreadsheet import write
 from spend.importer import pipeline
@@ -47,12 +48,12 @@ class LedgerUploadForm(forms.Form):
     period_start = forms.DateField(
         label=gettext_lazy("Period from (optional)"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(),
     )
     period_end = forms.DateField(
         label=gettext_lazy("Period to (optional)"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(),
         help_text=gettext_lazy(
             "Leave both empty to take the whole months the lines fall in. Lines already "
             "imported for the period are replaced when the new file is imported."
@@ -73,11 +74,7 @@ class LedgerUploadForm(forms.Form):
 
 
 def _uploadable_regions(user):
-    ids = [
-        region.pk
-        for region in Region.objects.filter(active=True).order_by("code")
-        if permissions.can_upload_ledger(user, region)
-    ]
+    ids = [region.pk for region in permissions.regions_where(user, permissions.can_upload_ledger)]
     return Region.objects.filter(pk__in=ids).order_by("code")
 
 

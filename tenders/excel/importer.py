@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from rfi import permissions
+from rfi.cpv import category_by_code
 from rfi.models import Category, PartnerBody, Region
 from rfi.spreadsheet import checks, read
 from rfi.spreadsheet.cells import CellError, parse_date, parse_money
@@ -154,25 +155,22 @@ class Lookups:
         self.categories: dict[str, Category | None] = {}
 
     def category(self, raw) -> Category:
+        """A CPV code as rfi.cpv reads it everywhere (check digit checked), cached per file."""
         if isinstance(raw, int | float) and not isinstance(raw, bool):
             text = str(int(raw)).zfill(8)
         else:
             text = str(raw).strip().split(" ")[0]
-        match = re.fullmatch(r"(\d{7,8})(?:-(\d))?", text)
-        if not match:
-            raise CellError(_("Not a CPV code: write 8 digits, e.g. 33141200-2."))
-        code, check = match.group(1).zfill(8), match.group(2)
+        if re.fullmatch(r"\d{7}(?:-\d)?", text):  # a spreadsheet dropped the leading zero
+            text = "0" + text
+        try:
+            return category_by_code(text, lookup=self._category)
+        except ValidationError as error:
+            raise CellError(error.messages[0]) from error
+
+    def _category(self, code: str) -> Category | None:
         if code not in self.categories:
             self.categories[code] = Category.objects.filter(code=code).first()
-        category = self.categories[code]
-        if category is None:
-            raise CellError(_("Unknown CPV code."))
-        if check is not None and check != category.check_digit:
-            raise CellError(
-                _("The check digit does not match CPV code %(code)s.")
-                % {"code": category.full_code}
-            )
-        return category
+        return self.categories[code]
 
     def region(self, raw) -> Region:
         region = self.regions.get(_text(raw).upper())

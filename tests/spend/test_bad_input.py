@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
 
+from rfi.models import Category
 from spend.importer.errors import ERRORS_KEPT, ImportRefused
 from spend.importer.pipeline import ledger_batch_create, ledger_batch_process
 from spend.importer.upload import LedgerUploadLimit
@@ -185,6 +186,21 @@ def test_unknown_channel_and_malformed_cpv_code(regions):
     ]
     assert "not an ordering channel" in batch.errors[0]["reason"]
     assert "not a CPV code" in batch.errors[1]["reason"]
+
+
+def test_a_cpv_code_with_the_wrong_check_digit_is_refused(regions):
+    Category.objects.update_or_create(
+        code="33141000",
+        defaults={"check_digit": "0", "level": 4, "label_da": "Forbrugsartikler", "label_en": "C"},
+    )
+    rows = [row(**{"CPV-kode": "33141000-0"}), row(**{"CPV-kode": "33141000-7"})]
+
+    batch = refused(regions["RM"], csv_bytes(rows))
+
+    assert [(e["row"], e["column"], e["value"]) for e in batch.errors] == [
+        (3, "CPV-kode", "33141000-7")
+    ]
+    assert "33141000 is 0, not 7" in batch.errors[0]["reason"]
 
 
 def test_required_values_and_too_long_texts(regions):
