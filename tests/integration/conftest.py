@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import kombu.pools
 import pytest
+import redis
 
 from rfi.celery import app
 
@@ -40,6 +41,22 @@ def _missing(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"integration tests need Redis: {reason}")
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _leave_redis_as_found():
+    """The integration tests delete the Redis keys they made (queues, results, bindings,
+    unacked messages), whichever test or worker made them."""
+    if not _reachable(BROKER_URL):
+        yield
+        return
+    client = redis.Redis.from_url(BROKER_URL)
+    before = set(client.keys("*"))
+    yield
+    made = set(client.keys("*")) - before
+    if made:
+        client.delete(*made)
+    client.close()
 
 
 @pytest.fixture(scope="session")
