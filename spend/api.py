@@ -349,33 +349,13 @@ class MappingRuleSerializer(_RuleSerializer):
 
     class Meta:
         model = MappingRule
-        fields = [
-            "id",
-            "region",
-            "priority",
-            "kind",
-            "account_from",
-            "account_to",
-            "cost_centre",
-            "supplier_id",
-            "category",
-            "active",
-        ]
+        fields = ["id", *rules.MAPPING_RULE_FIELDS]
 
 
 class ExclusionRuleSerializer(_RuleSerializer):
     class Meta:
         model = ExclusionRule
-        fields = [
-            "id",
-            "region",
-            "kind",
-            "account_from",
-            "account_to",
-            "category_prefix",
-            "reason",
-            "active",
-        ]
+        fields = ["id", *rules.EXCLUSION_RULE_FIELDS]
 
 
 def _through_service(service, **kwargs):

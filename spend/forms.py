@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from rfi import permissions
 from rfi.cpv import category_by_code
 from rfi.models import Region
+from spend import rules
 from spend.importer.columns import CANONICAL
 from spend.models import ColumnMapping, ExclusionRule, MappingRule
 
@@ -68,17 +69,7 @@ class MappingRuleForm(_RuleForm):
 
     class Meta:
         model = MappingRule
-        fields = [
-            "region",
-            "priority",
-            "kind",
-            "account_from",
-            "account_to",
-            "cost_centre",
-            "supplier_id",
-            "category",
-            "active",
-        ]
+        fields = list(rules.MAPPING_RULE_FIELDS)
         help_texts = {
             "account_to": _("Leave empty for a single account. Digits compare as numbers."),
         }
@@ -95,15 +86,7 @@ class MappingRuleForm(_RuleForm):
 class ExclusionRuleForm(_RuleForm):
     class Meta:
         model = ExclusionRule
-        fields = [
-            "region",
-            "kind",
-            "account_from",
-            "account_to",
-            "category_prefix",
-            "reason",
-            "active",
-        ]
+        fields = list(rules.EXCLUSION_RULE_FIELDS)
         help_texts = {
             "account_to": _("Leave empty for a single account. Digits compare as numbers."),
             "category_prefix": _(
