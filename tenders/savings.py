@@ -94,8 +94,7 @@ def compliance_by_region(year: int) -> dict[int, Decimal]:
 def realised(saving: ActiveSaving, year: int, compliance: Decimal) -> Decimal:
     """One record's realised saving in the year by the method above."""
     days_in_year = (dt.date(year, 12, 31) - dt.date(year, 1, 1)).days + 1
-    share = Decimal(saving.days_in(year)) / Decimal(days_in_year)
-    return saving.saving * compliance * share
+    return saving.saving * compliance * saving.days_in(year) / days_in_year
 
 
 def _sum(values) -> Decimal:
