@@ -187,3 +187,22 @@ def test_a_record_needs_a_tender_or_a_category_and_kind(regions, category_33):
     method = SavingsMethod.objects.create(code="price", label_da="Prissammenligning")
     with pytest.raises(IntegrityError):
         record(regions["RM"], "100", "90", method, category=category_33)
+
+
+def test_every_savings_report_key_is_documented_in_the_readme(ledger):
+    from pathlib import Path
+
+    from django.conf import settings
+
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## savings_report JSON keys", 1)[1].split("\n## ", 1)[0]
+    data = json.loads(report("--year", "2026"))
+
+    for key, value in data.items():
+        assert f"`{key}" in section, key
+        if key in ("by_origin", "by_kind"):
+            for sub in value:
+                assert f"`{key}.{sub}`" in section, sub
+    for sub in data["per_region"]["RM"]:
+        assert f"`per_region.<code>.{sub}`" in section, sub
+    assert "`price_reduction.<reference>`" in section
