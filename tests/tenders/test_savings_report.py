@@ -206,3 +206,38 @@ def test_every_savings_report_key_is_documented_in_the_readme(ledger):
     for sub in data["per_region"]["RM"]:
         assert f"`per_region.<code>.{sub}`" in section, sub
     assert "`price_reduction.<reference>`" in section
+
+
+def test_a_regions_officers_record_its_own_contracts_savings_and_correct_them(
+    regions, category_33, officer_rm, officer_rsd
+):
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from tenders import services
+
+    method = SavingsMethod.objects.create(code="price", label_da="Prissammenligning")
+    values = {
+        "region": regions["RM"],
+        "category": category_33,
+        "kind": FRAMEWORK,
+        "baseline_annual_cost": Decimal("1000"),
+        "new_annual_cost": Decimal("800"),
+        "method": method,
+        "contract_start": D(2026, 1, 1),
+        "contract_end": None,
+    }
+    with pytest.raises(PermissionDenied):
+        services.savings_record_regional(actor=officer_rsd, **values)
+    with pytest.raises(ValidationError) as failure:
+        services.savings_record_regional(actor=officer_rm, **{**values, "kind": "lease"})
+    assert set(failure.value.message_dict) == {"kind"}
+
+    first = services.savings_record_regional(actor=officer_rm, **values)
+    again = services.savings_record_regional(
+        actor=officer_rm, **{**values, "new_annual_cost": Decimal("700")}
+    )
+
+    assert again.pk == first.pk
+    assert (again.tender, again.stage, again.annual_saving) == (None, AWARDED, Decimal("300"))
+    assert again.recorded_by == officer_rm
+    assert savings.savings_report(2026)["by_origin"]["regional"] == Decimal("300.00")
