@@ -8,17 +8,15 @@ money with a thousands format, so the figures stay numbers a controller can comp
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import Font
 
 from kpi import definitions as d
 from kpi.dashboard import CollaborationDashboard, ComparisonRow, RegionDashboard
+from rfi.spreadsheet import write
 
 RATIO_FORMAT = "0.0%"
 MONEY_FORMAT = "#,##0"
@@ -30,19 +28,8 @@ FORMATS = {
     d.COUNT: COUNT_FORMAT,
     d.NUMBER: NUMBER_FORMAT,
 }
-BOLD = Font(bold=True)
-SHEET_TITLE_MAX = 31
-
-
-def _title(text: str) -> str:
-    cleaned = "".join(ch for ch in str(text) if ch not in "[]:*?/\\").strip()
-    return cleaned[:SHEET_TITLE_MAX] or "Sheet"
-
-
-def _text(value) -> str:
-    # Our own labels and reasons; a leading "=" would still make a formula, so guard it.
-    text = str(value)
-    return f"'{text}" if text.startswith(("=", "+", "-", "@")) else text
+BOLD = write.BOLD
+_title = write.sheet_title
 
 
 def _number(cell, value, unit: str) -> None:
@@ -53,17 +40,12 @@ def _number(cell, value, unit: str) -> None:
 
 
 def _header(ws, row: int, labels: list[str], widths: list[int]) -> None:
-    for col, (label, width) in enumerate(zip(labels, widths, strict=True), start=1):
-        cell = ws.cell(row=row, column=col, value=_text(label))
-        cell.font = BOLD
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.column_dimensions[get_column_letter(col)].width = width
-    ws.freeze_panes = ws.cell(row=row + 1, column=1)
+    write.header_row(ws, [str(label) for label in labels], widths, row=row)
 
 
 def _caption(ws, lines: list[str]) -> int:
     for row, line in enumerate(lines, start=1):
-        ws.cell(row=row, column=1, value=_text(line))
+        write.cell(ws, row, 1, line)
     ws.cell(row=1, column=1).font = Font(bold=True, size=13)
     return len(lines) + 2
 
@@ -84,17 +66,17 @@ def _cards_sheet(ws, cards, caption: list[str], year: int) -> None:
     _header(ws, row, labels, [42, 16, 11, 16, 14, 18, 10, 60, 30])
     for card in cards:
         row += 1
-        ws.cell(row=row, column=1, value=_text(card.label))
+        write.cell(ws, row, 1, card.label)
         _number(ws.cell(row=row, column=2), card.value if card.available else None, card.unit)
         if card.target_value is not None:
-            ws.cell(row=row, column=3, value="≥" if card.comparison == d.AT_LEAST else "≤")
+            write.cell(ws, row, 3, "≥" if card.comparison == d.AT_LEAST else "≤")
             _number(ws.cell(row=row, column=4), card.target_value, card.unit)
-        ws.cell(row=row, column=5, value=_text(card.status_text))
+        write.cell(ws, row, 5, card.status_text)
         if card.change is not None:
             _number(ws.cell(row=row, column=6), card.change, card.unit)
-        ws.cell(row=row, column=7, value=_("yes") if card.available else _("no"))
-        ws.cell(row=row, column=8, value=_text(card.reason))
-        ws.cell(row=row, column=9, value=card.key)
+        write.cell(ws, row, 7, _("yes") if card.available else _("no"))
+        write.cell(ws, row, 8, card.reason)
+        write.cell(ws, row, 9, card.key)
 
 
 def _months_sheet(ws, cards, series, year: int, caption: list[str]) -> None:
@@ -103,7 +85,7 @@ def _months_sheet(ws, cards, series, year: int, caption: list[str]) -> None:
     _header(ws, row, [_("KPI"), _("Target"), *months], [42, 14, *([12] * 12)])
     for card in cards:
         row += 1
-        ws.cell(row=row, column=1, value=_text(card.label))
+        write.cell(ws, row, 1, card.label)
         _number(ws.cell(row=row, column=2), card.target_value, card.unit)
         by_label = {s.period_label: s for s in series.get(card.key, []) if s.period_kind == d.MONTH}
         for col, label in enumerate(months, start=3):
@@ -113,7 +95,7 @@ def _months_sheet(ws, cards, series, year: int, caption: list[str]) -> None:
             if snapshot.available:
                 _number(ws.cell(row=row, column=col), snapshot.value, card.unit)
             else:
-                ws.cell(row=row, column=col, value=_("n/a"))
+                write.cell(ws, row, col, _("n/a"))
 
 
 def _years_sheet(ws, cards, series, caption: list[str]) -> None:
@@ -124,7 +106,7 @@ def _years_sheet(ws, cards, series, caption: list[str]) -> None:
     _header(ws, row, [_("KPI"), _("Target"), *years], [42, 14, *([14] * len(years))])
     for card in cards:
         row += 1
-        ws.cell(row=row, column=1, value=_text(card.label))
+        write.cell(ws, row, 1, card.label)
         _number(ws.cell(row=row, column=2), card.target_value, card.unit)
         by_label = {s.period_label: s for s in series.get(card.key, []) if s.period_kind == d.YEAR}
         for col, label in enumerate(years, start=3):
@@ -134,7 +116,7 @@ def _years_sheet(ws, cards, series, caption: list[str]) -> None:
             if snapshot.available:
                 _number(ws.cell(row=row, column=col), snapshot.value, card.unit)
             else:
-                ws.cell(row=row, column=col, value=_("n/a"))
+                write.cell(ws, row, col, _("n/a"))
 
 
 def _comparison_sheet(ws, regions, comparison: list[ComparisonRow], caption: list[str]) -> None:
@@ -143,7 +125,7 @@ def _comparison_sheet(ws, regions, comparison: list[ComparisonRow], caption: lis
     _header(ws, row, [_("KPI"), _("Target"), *codes], [42, 14, *([14] * len(codes))])
     for line in comparison:
         row += 1
-        ws.cell(row=row, column=1, value=_text(line.label))
+        write.cell(ws, row, 1, line.label)
         _number(ws.cell(row=row, column=2), line.target_value, line.unit)
         for col, cell in enumerate(line.cells, start=3):
             if cell.snapshot is None:
@@ -151,7 +133,7 @@ def _comparison_sheet(ws, regions, comparison: list[ComparisonRow], caption: lis
             if cell.snapshot.available:
                 _number(ws.cell(row=row, column=col), cell.snapshot.value, line.unit)
             else:
-                ws.cell(row=row, column=col, value=_("n/a"))
+                write.cell(ws, row, col, _("n/a"))
 
 
 def _collaboration_sheet(
@@ -159,18 +141,18 @@ def _collaboration_sheet(
 ) -> None:
     _cards_sheet(ws, collaboration.cards, caption, year)
     row = ws.max_row + 2
-    ws.cell(row=row, column=1, value=_("Joint tenders per region")).font = BOLD
+    write.cell(ws, row, 1, _("Joint tenders per region")).font = BOLD
     for item in collaboration.participation:
         row += 1
-        ws.cell(row=row, column=1, value=item.region.code)
-        ws.cell(row=row, column=2, value=_text(item.value))
+        write.cell(ws, row, 1, item.region.code)
+        write.cell(ws, row, 2, str(item.value))
     row += 2
-    ws.cell(row=row, column=1, value=_("Strategy progress")).font = BOLD
+    write.cell(ws, row, 1, _("Strategy progress")).font = BOLD
     for item in collaboration.progress.rows:
         row += 1
-        ws.cell(row=row, column=1, value=_text(item.label))
-        ws.cell(row=row, column=2, value=_text(item.target))
-        ws.cell(row=row, column=3, value=_text(item.text))
+        write.cell(ws, row, 1, item.label)
+        write.cell(ws, row, 2, str(item.target))
+        write.cell(ws, row, 3, str(item.text))
 
 
 def _outstanding_sheet(ws, outstanding, caption: list[str]) -> None:
@@ -185,13 +167,13 @@ def _outstanding_sheet(ws, outstanding, caption: list[str]) -> None:
     _header(ws, row, labels, [16, 50, 16, 24, 10])
     for case in outstanding:
         row += 1
-        ws.cell(row=row, column=1, value=case.tender.reference)
-        ws.cell(row=row, column=2, value=_text(case.tender.title))
+        write.cell(ws, row, 1, case.tender.reference)
+        write.cell(ws, row, 2, case.tender.title)
         if case.tender.decision_deadline:
-            cell = ws.cell(row=row, column=3, value=case.tender.decision_deadline)
+            cell = write.cell(ws, row, 3, case.tender.decision_deadline)
             cell.number_format = "dd-mm-yyyy"
-        ws.cell(row=row, column=4, value=", ".join(r.code for r in case.pending_regions))
-        ws.cell(row=row, column=5, value=_("yes") if case.overdue else _("no"))
+        write.cell(ws, row, 4, ", ".join(r.code for r in case.pending_regions))
+        write.cell(ws, row, 5, _("yes") if case.overdue else _("no"))
 
 
 def strategy_line(strategy, year: int) -> str:
@@ -214,7 +196,7 @@ def dashboard_xlsx(
     """The workbook: region cards, its years and months, and (chiefs, UFO, secretariat) the
     regions side by side, the collaboration and the outstanding decisions."""
     scope = region.scope
-    wb = Workbook()
+    wb = write.new_workbook()
     exported = _("Exported %(when)s") % {"when": timezone.localtime().strftime("%d-%m-%Y %H:%M")}
     place = f"{scope.region.name} · {scope.year}"
     cards = region.cards
@@ -257,6 +239,4 @@ def dashboard_xlsx(
             collaboration.outstanding,
             [_("Outstanding follow-or-explain decisions"), exported],
         )
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return write.workbook_bytes(wb)

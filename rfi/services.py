@@ -51,8 +51,12 @@ def _read_cpv_rows(path: Path) -> list[dict[str, str]]:
 
 
 @transaction.atomic
-def categories_load_cpv(*, path: Path = CPV_FILE) -> LoadResult:
-    """Load or refresh the CPV 2008 tree; running it again changes nothing."""
+def categories_load_cpv(*, path: Path = CPV_FILE, add_only: bool = False) -> LoadResult:
+    """Load or refresh the CPV 2008 tree; running it again changes nothing.
+
+    add_only: only the codes that are missing are created (seed_reference on every start);
+    labels and places in the tree an administrator edited stay as they are.
+    """
     rows = _read_cpv_rows(path)
     existing = {c.code: c for c in Category.objects.all()}
     # The tree spans every category, not only the file's: a partial file (a fix to a
@@ -67,6 +71,8 @@ def categories_load_cpv(*, path: Path = CPV_FILE) -> LoadResult:
         category = existing.get(code)
         if category is None:
             to_create.append(Category(code=code, **values))
+        elif add_only:
+            result.unchanged += 1
         elif any(getattr(category, k) != v for k, v in values.items()):
             for k, v in values.items():
                 setattr(category, k, v)
@@ -78,9 +84,12 @@ def categories_load_cpv(*, path: Path = CPV_FILE) -> LoadResult:
     result.created, result.updated = len(to_create), len(to_update)
 
     ids = dict(Category.objects.values_list("code", "id"))
+    created = {category.code for category in to_create}
     reparent = []
     for category in Category.objects.only("id", "code", "parent_id"):
         parent_code = cpv_parent_code(category.code, known)
+        if add_only and category.code not in created and parent_code not in created:
+            continue  # an existing category keeps its parent unless a new one comes between
         parent_id = ids[parent_code] if parent_code else None
         if category.parent_id != parent_id:
             category.parent_id = parent_id
@@ -90,8 +99,12 @@ def categories_load_cpv(*, path: Path = CPV_FILE) -> LoadResult:
 
 
 @transaction.atomic
-def collaboration_load(*, path: Path) -> LoadResult:
-    """Load regions and partner bodies from a collaboration file (JSON); idempotent."""
+def collaboration_load(*, path: Path, add_only: bool = False) -> LoadResult:
+    """Load regions and partner bodies from a collaboration file (JSON); idempotent.
+
+    add_only: only the missing ones are created (seed_reference on every start); names and
+    flags an administrator changed are kept.
+    """
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     result = LoadResult()
     for model, key in ((Region, "regions"), (PartnerBody, "partner_bodies")):
@@ -102,7 +115,7 @@ def collaboration_load(*, path: Path) -> LoadResult:
             if obj is None:
                 model.objects.create(code=code, **entry)
                 result.created += 1
-            elif any(getattr(obj, k) != v for k, v in entry.items()):
+            elif not add_only and any(getattr(obj, k) != v for k, v in entry.items()):
                 for k, v in entry.items():
                     setattr(obj, k, v)
                 obj.save()

@@ -7,7 +7,6 @@ region's batch answers 404, as if it did not exist.
 
 from __future__ import annotations
 
-import csv
 import io
 
 from django import forms
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from rfi import permissions
 from rfi.models import Region
+from rfi.spreadsheet import write
 from spend import services
 from spend.importer.errors import ImportRefused
 from spend.importer.upload import LedgerUploadLimit
@@ -230,7 +230,7 @@ def batch_errors(request, pk: int):
         raise Http404
     # A refusal of the whole file (one reason, no row) has no stored report: write it here.
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
+    writer = write.CsvWriter(buffer, delimiter=";")
     writer.writerow(("row", "column", "value", "reason"))
     for error in batch.errors:
         writer.writerow(

@@ -14,7 +14,6 @@ import csv
 import datetime as dt
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -24,9 +23,11 @@ from django.utils.translation import gettext as _
 
 from rfi import permissions
 from rfi.models import Category, Region
+from rfi.spreadsheet import checks, read
+from rfi.spreadsheet.cells import CellError, parse_date
+from rfi.spreadsheet.errors import FileRefused
 from suppliers import services
 from suppliers.models import Contract, Supplier
-from tenders.excel import CellError, parse_date
 from tenders.models import TenderCase
 
 MAX_ROWS = 50_000
@@ -144,18 +145,12 @@ ALIASES = {_normal(alias): name for name, aliases in COLUMNS.items() for alias i
 KIND_WORDS = {_normal(word): kind for word, kind in KINDS.items()}
 
 
-def _decode(data: bytes) -> str:
-    # Danish exports are UTF-8 with or without a BOM, or Windows-1252.
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
 def _read_csv(data: bytes) -> tuple[list[list], bool]:
-    if b"\x00" in data[:4096]:
-        raise UnreadableFile(_("The file is not a text (CSV) file."))
-    text = _decode(data)
+    try:
+        checks.check_csv_bytes(data)
+    except FileRefused as exc:
+        raise UnreadableFile(_("The file is not a text (CSV) file.")) from exc
+    text = read.decode(data)
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=first_line.count)
     rows = [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
@@ -163,27 +158,18 @@ def _read_csv(data: bytes) -> tuple[list[list], bool]:
 
 
 def _read_xlsx(data: bytes) -> list[list]:
-    from python_calamine import CalamineWorkbook
-
+    """The contracts' sheet of a workbook that passed rfi.spreadsheet.checks (zip bomb,
+    DOCTYPE/XXE, damaged parts)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile as exc:
-        raise UnreadableFile(_("The file is not a valid .xlsx workbook.")) from exc
-    if unpacked > MAX_XLSX_UNPACKED:
-        raise UnreadableFile(_("The workbook unpacks to more than 200 MB; it is refused."))
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        first = None
-        for index in range(len(workbook.sheet_names)):
-            rows = workbook.get_sheet_by_index(index).to_python(skip_empty_area=False)
-            first = rows if first is None else first
-            # The contracts are on the first sheet whose header names a title column.
-            if rows and any(ALIASES.get(_normal(v)) == "title" for v in rows[0]):
-                return rows
-    except Exception as exc:  # calamine raises its own error types for every broken file
-        raise UnreadableFile(_("The file is not a valid .xlsx workbook.")) from exc
-    return first or []
+        checks.check_xlsx(data, max_uncompressed=MAX_XLSX_UNPACKED)
+        sheets = read.xlsx_sheets(data)
+    except FileRefused as exc:
+        raise UnreadableFile(str(exc.message)) from exc
+    for rows in sheets:
+        # The contracts are on the first sheet whose header names a title column.
+        if rows and any(ALIASES.get(_normal(v)) == "title" for v in rows[0]):
+            return rows
+    return sheets[0] if sheets else []
 
 
 def read_table(data: bytes, filename: str) -> tuple[list[list], bool]:

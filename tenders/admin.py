@@ -2,7 +2,7 @@
 
 The plan's pages are where officers work; the admin is the secretariat's tool
 for the lists it keeps (opt-out reasons, scoring criteria, savings methods,
-plan settings) and for looking into cases, with their full history.
+area mappings, plan settings) and for looking into cases, with their full history.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from rfi import permissions
 from tenders import services
 from tenders.models import (
+    AreaMapping,
     CandidateArea,
     DeadlineReminder,
     OptOutReason,
@@ -68,6 +69,16 @@ class ScoringCriterionAdmin(PlanSettingsAdminBase):
     list_display = ["code", "label_da", "weight", "active", "order"]
     list_filter = ["active"]
     list_editable = ["weight", "active", "order"]
+
+
+@admin.register(AreaMapping)
+class AreaMappingAdmin(PlanSettingsAdminBase):
+    """CPV prefix → suggested area of a case; the longest matching prefix wins."""
+
+    list_display = ["prefix", "area", "note"]
+    list_filter = ["area"]
+    list_editable = ["area"]
+    search_fields = ["prefix", "note"]
 
 
 @admin.register(SavingsMethod)

@@ -3,7 +3,8 @@
 119 joint tenders in the report's scope (56 upcoming/current + 41 in contract
 period in goods and services, 15 + 7 in medico and acquisitions) with annual
 contract sums of 1,598 mio. DKK in all (see CELL_VALUES), about 3.6
-participating regions per tender including the lead, plus ended and cancelled
+participating regions per tender including the lead (every planned case expected
+to start by the end of next year, the report's horizon), plus ended and cancelled
 cases; opt-outs with reasons and written justifications, options (some
 exercised), pending and overdue decisions, UFO candidate areas scored by the
 demo UFO users, and savings on awarded cases.
@@ -292,9 +293,19 @@ def _weighted(rng: random.Random, weights: dict[str, float]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
+def _within_horizon(today: dt.date, draw: int) -> dt.date:
+    """A planned start 45 days ahead up to the status report's horizon (end of next year).
+
+    ``draw`` is a 45–700 draw; it is scaled rather than redrawn so the rest of the demo's
+    random sequence stays as it was.
+    """
+    span = (dt.date(today.year + 1, 12, 31) - today).days
+    return today + _days(45 + (draw - 45) * (span - 45) // (700 - 45))
+
+
 def _dates(rng: random.Random, status: str, today: dt.date) -> dict:
     if status in (Status.PLANNED, Status.CANCELLED):
-        start = today + _days(rng.randint(45, 700))
+        start = _within_horizon(today, rng.randint(45, 700))
         if status == Status.CANCELLED:
             start = today - _days(rng.randint(30, 300))
         return {

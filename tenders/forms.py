@@ -123,6 +123,11 @@ class TenderCaseForm(forms.ModelForm):
             self.initial.setdefault("lead_region", allowed[0])
         for name in ("expected_tender_start", "publication_date", "award_date"):
             self.fields[name].widget.attrs.setdefault("aria-describedby", "milestone-hint")
+        # The officer chooses the area; left empty, the case gets the CPV code's suggestion.
+        area = self.fields["area"]
+        area.required = False
+        area.choices = [("", _("Suggested from the CPV code"))] + list(TenderCase.Area.choices)
+        area.help_text = _("Left empty, the area suggested for the CPV code is used.")
 
     @property
     def chosen_category(self) -> Category | None:

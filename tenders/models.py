@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -181,6 +181,55 @@ class TenderCase(models.Model):
     def lead_name(self) -> str:
         lead = self.lead_region or self.lead_partner
         return lead.name if lead else ""
+
+
+def normalise_cpv_prefix(value: str) -> str:
+    """A CPV code or prefix as a prefix: digits only, trailing zeros after the division dropped.
+
+    33141000 and 33141000-0 become 33141 (KPI.md's convention for a contract's category).
+    """
+    digits = "".join(ch for ch in (value or "").split("-", 1)[0] if ch.isdigit())[:8]
+    return digits[:2] + digits[2:].rstrip("0")
+
+
+class AreaMapping(models.Model):
+    """A CPV prefix and the area its purchases belong to; the suggestion for a case's area.
+
+    The longest prefix that starts a case's CPV code wins; a code no prefix matches is
+    goods and services. The secretariat keeps the list (admin); seed_reference loads the
+    seeded rows (tenders/data/plan_reference.json) and leaves edited ones alone.
+    """
+
+    prefix = models.CharField(
+        _("CPV prefix"),
+        max_length=8,
+        unique=True,
+        validators=[
+            RegexValidator(r"^\d{2,8}$", _("Type two to eight digits of a CPV code, e.g. 33141."))
+        ],
+        help_text=_(
+            "The first digits of the CPV codes it covers, e.g. 33141 for disposable medical "
+            "consumables; trailing zeros are dropped (33141000 is 33141)."
+        ),
+    )
+    area = models.CharField(_("area"), max_length=30, choices=TenderCase.Area.choices)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["prefix"]
+        verbose_name = _("area mapping")
+        verbose_name_plural = _("area mappings")
+
+    def __str__(self) -> str:
+        return f"{self.prefix} → {self.get_area_display()}"
+
+    def clean(self) -> None:
+        self.prefix = normalise_cpv_prefix(self.prefix)
+
+    def save(self, *args, **kwargs) -> None:
+        self.prefix = normalise_cpv_prefix(self.prefix)
+        super().save(*args, **kwargs)
 
 
 class Participation(models.Model):

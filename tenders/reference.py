@@ -1,4 +1,4 @@
-"""The plan's reference data: opt-out reasons, UFO scoring criteria, savings methods, settings.
+"""The plan's reference data: opt-out reasons, UFO criteria, savings methods, area mappings, settings.
 
 The data lives in ``tenders/data/plan_reference.json``; ``seed_reference`` loads it.
 Loading creates what is missing and leaves existing rows alone: after the first
@@ -15,7 +15,13 @@ from pathlib import Path
 
 from django.db import transaction
 
-from tenders.models import OptOutReason, PlanSettings, SavingsMethod, ScoringCriterion
+from tenders.models import (
+    AreaMapping,
+    OptOutReason,
+    PlanSettings,
+    SavingsMethod,
+    ScoringCriterion,
+)
 
 PLAN_REFERENCE_FILE = Path(__file__).resolve().parent / "data" / "plan_reference.json"
 
@@ -46,6 +52,14 @@ def plan_reference_load(*, path: Path = PLAN_REFERENCE_FILE) -> ReferenceLoadRes
                 result.created += 1
             else:
                 result.unchanged += 1
+    for entry in data.get("area_mappings", []):
+        values = dict(entry)
+        prefix = values.pop("prefix")
+        _obj, created = AreaMapping.objects.get_or_create(prefix=prefix, defaults=values)
+        if created:
+            result.created += 1
+        else:
+            result.unchanged += 1
     if PlanSettings.objects.exists():
         result.unchanged += 1
     else:

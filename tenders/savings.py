@@ -185,7 +185,8 @@ def _import_headers(header_row: list, errors: list) -> tuple[dict[str, tuple[int
     """Column key → (index, header as written); and whether the headers are English."""
     from django.utils.translation import gettext as _
 
-    from tenders.excel import RowError, _normal
+    from rfi.spreadsheet.errors import RowError
+    from tenders.excel.layout import normalise as _normal
 
     spellings: dict[str, tuple[str, str]] = {}
     for key, da, en, others in IMPORT_COLUMNS:
@@ -230,28 +231,36 @@ def import_savings(file_bytes: bytes, filename: str, actor) -> SavingsImportResu
     from django.db import transaction
     from django.utils.translation import gettext as _
 
+    from rfi.spreadsheet import checks, read
+    from rfi.spreadsheet.cells import CellError, parse_date, parse_money
+    from rfi.spreadsheet.errors import FileRefused, RowError
     from tenders import services
-    from tenders.excel import (
+    from tenders.excel.importer import (
         MAX_IMPORT_ROWS,
         Cell,
-        CellError,
         Lookups,
-        RowError,
         UnreadableFile,
-        _normal,
         _text,
-        parse_date,
-        parse_money,
-        read_rows,
+        check_file,
     )
+    from tenders.excel.layout import normalise as _normal
     from tenders.models import SavingsMethod
 
     result = SavingsImportResult()
     errors = result.errors
     try:
-        rows, decimal_comma = read_rows(file_bytes, filename)
+        # The plan import's checks (size, type, zip bomb, XML entities, binary "CSV").
+        if check_file(file_bytes, filename) == checks.CSV:
+            rows, separator = read.csv_rows(file_bytes)
+            decimal_comma = {";": True, ",": False}.get(separator)
+        else:
+            sheets = read.xlsx_sheets(file_bytes)
+            rows, decimal_comma = (sheets[0] if sheets else []), None
     except UnreadableFile as exc:
         errors.append(RowError(0, "", filename, str(exc)))
+        return result
+    except FileRefused as exc:
+        errors.append(RowError(0, "", filename, str(exc.message)))
         return result
     if not rows:
         errors.append(RowError(0, "", filename, _("The file is empty.")))

@@ -294,42 +294,101 @@ def annual_cycle(*, today: dt.date | None = None) -> dict:
 
 ACTIVE_STATUSES = (TenderCase.Status.PLANNED, TenderCase.Status.IN_TENDER)
 CONTRACT_STATUSES = (TenderCase.Status.IN_CONTRACT,)
+TAKES_PART = (Participation.Status.FULL, Participation.Status.OPTION)
 
 
-def status_report() -> dict:
-    """Counts and annual sums by (upcoming+current | in contract) × area, and averages.
+def status_horizon_end(as_of: dt.date) -> dt.date:
+    """The published report's horizon: the end of the year after the report's date."""
+    return dt.date(as_of.year + 1, 12, 31)
 
-    Regions per tender counts every region that takes part (full or on an option),
-    the lead region included; a tender led by a partner body counts its participants.
+
+def _plan_as_it_stood(as_of: dt.date | None):
+    """The tender cases and participations now, or at the end of ``as_of`` from the history."""
+    if as_of is None:
+        tenders = TenderCase.objects.only(
+            "status", "area", "expected_tender_start", "lead_region", "estimated_annual_value"
+        )
+        participations = Participation.objects.filter(status__in=TAKES_PART).only(
+            "tender", "region", "status"
+        )
+        return list(tenders), list(participations)
+    end_of_day = timezone.make_aware(dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time()))
+    moment = end_of_day - dt.timedelta(microseconds=1)
+    return list(TenderCase.history.as_of(moment)), list(Participation.history.as_of(moment))
+
+
+def status_report(*, as_of: dt.date | None = None, today: dt.date | None = None) -> dict:
+    """The status report as the regions publish it (docs/status-report.md).
+
+    Joint tenders only: at least two participating regions, the lead region included
+    (a region participates fully or on an option; a lead region always counts). A case
+    led by a partner body counts when at least two regions take part.
+    Upcoming and current: cases in tender, and planned cases whose expected tender start
+    is on or before ``horizon_end`` (31 December of the year after the report's date).
+    In contract period: cases in their contract period.
+    ``as_of`` (a past date) reconstructs the plan as it stood at the end of that day from
+    the history tables; without it the report is today's.
     """
-    tenders = TenderCase.objects.filter(status__in=ACTIVE_STATUSES + CONTRACT_STATUSES)
-    cells = {}
-    for phase, statuses in (
-        ("upcoming_current", ACTIVE_STATUSES),
-        ("in_contract", CONTRACT_STATUSES),
-    ):
-        for area in TenderCase.Area.values:
-            subset = tenders.filter(status__in=statuses, area=area)
-            agg = subset.aggregate(n=Count("id"), value=Sum("estimated_annual_value"))
-            cells[f"{phase}.{area}"] = {
-                "tenders": agg["n"],
-                "annual_value": agg["value"] or Decimal("0"),
-            }
-    takes_part = [Participation.Status.FULL, Participation.Status.OPTION]
-    participating = Participation.objects.filter(
-        tender__in=tenders, status__in=takes_part, region__active=True
-    )
-    tender_count = tenders.count()
-    region_count = Region.objects.filter(active=True).count()
-    participations = participating.count()
-    per_region = dict(participating.values_list("region__code").annotate(n=Count("id")).order_by())
+    today = today or timezone.localdate()
+    report_date = as_of or today
+    horizon_end = status_horizon_end(report_date)
+    tenders, participations = _plan_as_it_stood(as_of if as_of and as_of < today else None)
+    active_regions = dict(Region.objects.filter(active=True).values_list("pk", "code"))
+    taking_part: dict[int, set[int]] = defaultdict(set)
+    for participation in participations:
+        if participation.status in TAKES_PART and participation.region_id in active_regions:
+            taking_part[participation.tender_id].add(participation.region_id)
+
+    cells = {
+        f"{phase}.{area}": {"tenders": 0, "annual_value": Decimal("0")}
+        for phase in ("upcoming_current", "in_contract")
+        for area in TenderCase.Area.values
+    }
+    left_out = {"not_joint": 0, "beyond_horizon": 0}
+    per_region: dict[str, int] = defaultdict(int)
+    participations_counted = 0
+    for tender in tenders:
+        if tender.status in CONTRACT_STATUSES:
+            phase = "in_contract"
+        elif tender.status == TenderCase.Status.IN_TENDER:
+            phase = "upcoming_current"
+        elif tender.status == TenderCase.Status.PLANNED:
+            start = tender.expected_tender_start
+            if start is None or start > horizon_end:
+                left_out["beyond_horizon"] += 1
+                continue
+            phase = "upcoming_current"
+        else:
+            continue
+        regions = set(taking_part.get(tender.pk, ()))
+        if tender.lead_region_id in active_regions:
+            regions.add(tender.lead_region_id)
+        if len(regions) < 2:
+            left_out["not_joint"] += 1
+            continue
+        cell = cells.get(f"{phase}.{tender.area}")
+        if cell is None:  # an area no longer offered: never silently dropped from the total
+            cell = cells.setdefault(
+                f"{phase}.{tender.area}", {"tenders": 0, "annual_value": Decimal("0")}
+            )
+        cell["tenders"] += 1
+        cell["annual_value"] += tender.estimated_annual_value or Decimal("0")
+        participations_counted += len(regions)
+        for region_id in regions:
+            per_region[active_regions[region_id]] += 1
+
+    tender_count = sum(c["tenders"] for c in cells.values())
+    region_count = len(active_regions)
     return {
+        "as_of": report_date,
+        "horizon_end": horizon_end,
         "cells": cells,
         "tenders": tender_count,
         "annual_value": sum((c["annual_value"] for c in cells.values()), Decimal("0")),
-        "regions_per_tender": participations / tender_count if tender_count else None,
-        "tenders_per_region": participations / region_count if region_count else None,
-        "per_region": per_region,
+        "regions_per_tender": participations_counted / tender_count if tender_count else None,
+        "tenders_per_region": participations_counted / region_count if region_count else None,
+        "per_region": dict(per_region),
+        "left_out": left_out,
     }
 
 

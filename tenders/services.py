@@ -25,6 +25,7 @@ from rfi import permissions
 from rfi.models import Membership, Region
 from rfi.validation import check_values, date_error, merge_errors, text_error
 from tenders.models import (
+    AreaMapping,
     CandidateArea,
     CandidateVote,
     OptOutReason,
@@ -144,6 +145,8 @@ def tender_create(*, actor, reference: str | None = None, **fields) -> TenderCas
     unknown = set(fields) - set(TENDER_FIELDS)
     if unknown:
         raise TypeError(f"unknown tender fields: {sorted(unknown)}")
+    if not fields.get("area") and fields.get("category") is not None:
+        fields["area"] = area_of(fields["category"])  # no choice made: the suggestion
     tender = TenderCase(**fields)
     if not permissions.can_lead_tender_as(actor, tender.lead_region):
         raise PermissionDenied(_("Officers log cases that their own region leads."))
@@ -170,6 +173,8 @@ def tender_update(*, tender: TenderCase, actor, **fields) -> TenderCase:
     unknown = set(fields) - set(TENDER_FIELDS)
     if unknown:
         raise TypeError(f"unknown tender fields: {sorted(unknown)}")
+    if "area" in fields and not fields["area"]:
+        fields["area"] = area_of(fields.get("category") or tender.category)
     for name, value in fields.items():
         setattr(tender, name, value)
     if "lead_region" in fields and not permissions.can_lead_tender_as(actor, tender.lead_region):
@@ -258,6 +263,38 @@ def participation_decide(
         participation.estimated_annual_value = estimated_annual_value
     participation.decided_by = actor
     participation.decided_at = timezone.now()
+    _with_actor(participation, actor)
+    participation.save()
+    return participation
+
+
+@transaction.atomic
+def participation_add(*, tender: TenderCase, region: Region, actor) -> Participation:
+    """The region's participation in the case, created pending if it has none yet (a
+    region activated after the case was logged)."""
+    participation = Participation.objects.filter(tender=tender, region=region).first()
+    if participation is not None:
+        return participation
+    participation = Participation(tender=tender, region=region)
+    if not (
+        permissions.can_edit_tender(actor, tender)
+        or permissions.can_set_participation(actor, participation)
+    ):
+        raise PermissionDenied(_("You may set only your own region's participation."))
+    _with_actor(participation, actor)
+    participation.save()
+    return participation
+
+
+def participation_estimate(
+    *, participation: Participation, actor, estimated_annual_value: Decimal | None
+) -> Participation:
+    """Change only the region's estimated annual value (also while it has not decided)."""
+    if not permissions.can_set_participation(actor, participation):
+        raise PermissionDenied(_("You may set only your own region's participation."))
+    if estimated_annual_value is not None and estimated_annual_value < 0:
+        raise ValidationError({"estimated_annual_value": _("The amount cannot be negative.")})
+    participation.estimated_annual_value = estimated_annual_value
     _with_actor(participation, actor)
     participation.save()
     return participation
@@ -405,14 +442,32 @@ def suggest_lead_region(*, category) -> Region | None:
     return Region.objects.get(pk=first["lead_region"]) if first else None
 
 
-MEDICO_DIVISIONS = ("33",)
+def area_mappings() -> dict[str, str]:
+    """CPV prefix → area, as the secretariat keeps them (AreaMapping)."""
+    return dict(AreaMapping.objects.values_list("prefix", "area"))
+
+
+def area_for_code(code: str, mappings: dict[str, str] | None = None) -> str:
+    """The suggested area of a CPV code: the longest mapped prefix wins.
+
+    A code no prefix matches is goods and services (medico and acquisitions is the
+    specific area: medico-technical equipment and investments).
+    """
+    mappings = area_mappings() if mappings is None else mappings
+    code = (code or "").split("-", 1)[0]
+    for length in range(len(code), 1, -1):
+        area = mappings.get(code[:length])
+        if area:
+            return area
+    return TenderCase.Area.GOODS_SERVICES
 
 
 def area_of(category) -> str:
-    """Medical equipment (CPV division 33) is medico; everything else goods and services."""
-    if category.code[:2] in MEDICO_DIVISIONS:
-        return TenderCase.Area.MEDICO_ACQUISITIONS
-    return TenderCase.Area.GOODS_SERVICES
+    """The suggested area of a case in ``category`` (AreaMapping, longest prefix wins).
+
+    A suggestion only: the officer chooses the case's area and it is stored on the case.
+    """
+    return area_for_code(category.code)
 
 
 class Decision:

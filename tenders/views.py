@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,12 +16,13 @@ from django.db.models import ForeignKey
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from rfi import permissions
 from rfi.models import Category, Membership, PartnerBody, Region
 from tenders import selectors, services
-from tenders.forms import OptionExerciseForm, ParticipationForm, TenderCaseForm
+from tenders.forms import DateInput, OptionExerciseForm, ParticipationForm, TenderCaseForm
 from tenders.models import OptOutReason, Participation, PlanSettings, TenderCase
 
 PAGE_SIZE = 50
@@ -546,9 +548,28 @@ def _percent(fraction) -> str:
     return f"{formats.number_format(round(fraction * 100))} %"
 
 
+class StatusAsOfForm(forms.Form):
+    """The status report's date: today's plan, or the plan as it stood on a past day."""
+
+    as_of = forms.DateField(
+        label=gettext_lazy("The plan as it stood on"),
+        required=False,
+        widget=DateInput(),
+        help_text=gettext_lazy("Leave empty for today's plan."),
+    )
+
+    def clean_as_of(self):
+        value = self.cleaned_data["as_of"]
+        if value and value > timezone.localdate():
+            raise forms.ValidationError(_("Choose today or a day in the past."))
+        return value
+
+
 @permissions.require(permissions.can_view_internal_pages)
 def status_report(request):
-    report = selectors.status_report()
+    form = StatusAsOfForm(request.GET or None)
+    as_of = form.cleaned_data["as_of"] if form.is_bound and form.is_valid() else None
+    report = selectors.status_report(as_of=as_of)
     phases = (
         ("upcoming_current", _("Upcoming and current")),
         ("in_contract", _("In contract period")),
@@ -571,6 +592,8 @@ def status_report(request):
         )
     regions = list(Region.objects.filter(active=True))
     context = {
+        "form": form,
+        "as_of": as_of,
         "report": report,
         "areas": areas,
         "rows": rows,

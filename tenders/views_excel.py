@@ -10,15 +10,16 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from rfi import permissions
+from rfi.spreadsheet.write import XLSX_TYPE
 from tenders import excel, selectors
+from tenders.excel.importer import PLAN_MAX_UPLOAD_BYTES
+from tenders.views import StatusAsOfForm
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 ERRORS_SHOWN = 1000
 
 
 def _xlsx_response(content: bytes, stem: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX)
+    response = HttpResponse(content, content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{excel.export_filename(stem)}"'
     return response
 
@@ -34,7 +35,10 @@ def plan_export(request):
 @require_GET
 @permissions.require(permissions.can_view_internal_pages)
 def status_report_export(request):
-    return _xlsx_response(excel.status_report_export(), "fup-statusrapport")
+    # the page's date (?as_of=YYYY-MM-DD); the plan sheet is today's plan either way
+    form = StatusAsOfForm(request.GET or None)
+    as_of = form.cleaned_data["as_of"] if form.is_bound and form.is_valid() else None
+    return _xlsx_response(excel.status_report_export(as_of=as_of), "fup-statusrapport")
 
 
 class ImportForm(forms.Form):
@@ -45,7 +49,7 @@ class ImportForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
+        if upload.size > PLAN_MAX_UPLOAD_BYTES:
             raise forms.ValidationError(_("The file is larger than 10 MB."))
         if not upload.name.lower().endswith((".xlsx", ".csv")):
             raise forms.ValidationError(_("Upload an .xlsx or .csv file."))

@@ -2,52 +2,17 @@
 
 from __future__ import annotations
 
-import csv
 import tempfile
-from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from rfi.spreadsheet.errors import FileRefused, RowError
+from rfi.spreadsheet.write import CsvWriter
 
 # The batch keeps this many errors for the page; the CSV report keeps them all.
 ERRORS_KEPT = 1000
 
 
-# A cell starting with one of these is a formula to Excel and LibreOffice (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(text: str) -> str:
-    """The text, with a leading apostrophe when a spreadsheet would run it as a formula.
-
-    The report echoes values from the uploaded file; "-1.234,50" or "=HYPERLINK(...)" must
-    open as text, not as a calculation, in the officer's Excel (OWASP "CSV injection").
-    """
-    text = str(text)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-@dataclass(frozen=True)
-class RowError:
-    """One invalid value: the row as a spreadsheet numbers it (header = row 1)."""
-
-    row: int | None
-    column: str
-    value: str
-    reason: str
-
-    def as_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "value": self.value, "reason": self.reason}
-
-
-class ImportRefused(ValidationError):
-    """The whole file is refused; ``message`` names the problem, nothing is written."""
-
-    def __init__(self, message: str, *, code: str = "refused", column: str = ""):
-        super().__init__(message, code=code)
-        self.column = column
-
-    def as_row_error(self) -> RowError:
-        return RowError(row=None, column=self.column, value="", reason=str(self.message))
+# The one error type every spreadsheet check raises (rfi.spreadsheet), by its ledger name.
+ImportRefused = FileRefused
 
 
 class ErrorSink:
@@ -70,14 +35,14 @@ class ErrorSink:
             self.first.append(error)
         if self._writer is None:
             self._file = tempfile.TemporaryFile(mode="w+", encoding="utf-8-sig", newline="")
-            self._writer = csv.writer(self._file, delimiter=";")
+            self._writer = CsvWriter(self._file, delimiter=";")
             self._writer.writerow(self.HEADER)
         self._writer.writerow(
             (
                 "" if error.row is None else error.row,
-                spreadsheet_safe(error.column),
-                spreadsheet_safe(error.value),
-                spreadsheet_safe(error.reason),
+                str(error.column),
+                str(error.value),
+                str(error.reason),
             )
         )
 

@@ -3,27 +3,24 @@
 CSV is for machines: comma-separated, UTF-8 with a byte-order mark (so Excel reads
 the Danish letters), ISO dates, amounts with a decimal point. xlsx is for people:
 typed date and number cells. Both have one row per case, the same columns, and
-headers in the visitor's language.
+headers in the visitor's language. Both are written through rfi.spreadsheet.write: a
+title typed as ``=HYPERLINK(…)`` is text in either file, never a formula.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
+from rfi.spreadsheet import write
 from rfi.validation import printable
 from suppliers.public.selectors import TABS, filter_public_tenders, public_regions, tab_of
 from suppliers.public.views import PublicRow, serve_file
 from tenders.models import TenderCase
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_TYPE = write.XLSX_TYPE
 
 
 def _columns() -> list[str]:
@@ -83,48 +80,33 @@ def export_rows(request) -> list[list]:
 
 def _csv(request) -> HttpResponse:
     rows = export_rows(request)
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(_columns())
-    for row in rows:
-        writer.writerow(
-            ["" if v is None else v.isoformat() if hasattr(v, "isoformat") else v for v in row]
-        )
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    content = write.csv_bytes([_columns(), *rows], delimiter=",", lineterminator="\r\n")
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="udbud.csv"'
     return response
 
 
 def _xlsx(request) -> HttpResponse:
     rows = export_rows(request)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Joint tenders")[:31])
+    workbook = write.new_workbook(write_only=True)
+    sheet = workbook.create_sheet(write.sheet_title(_("Joint tenders")))
     sheet.freeze_panes = "A2"
     widths = [14, 50, 14, 13, 40, 20, 24, 24, 40, 30, 12, 12, 12, 12, 12, 16, 40]
     for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[chr(64 + index)].width = width
-    bold = Font(bold=True)
-    header = []
-    for title in _columns():
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.append([write.write_only_cell(sheet, title, font=write.BOLD) for title in _columns()])
     date_columns = {11, 12, 13, 14}
     for row in rows:
         cells = []
         for index, value in enumerate(row):
-            cell = WriteOnlyCell(sheet, value=value)
-            if index in date_columns and value is not None:
-                cell.number_format = "DD-MM-YYYY"
-            elif index == 15 and value is not None:
-                cell.number_format = "#,##0"
-            cells.append(cell)
+            number_format = None
+            if index in date_columns:
+                number_format = "DD-MM-YYYY"
+            elif index == 15:
+                number_format = "#,##0"
+            cells.append(write.write_only_cell(sheet, value, number_format))
         sheet.append(cells)
-    output = io.BytesIO()
-    workbook.save(output)
-    response = HttpResponse(output.getvalue(), content_type=XLSX_TYPE)
+    response = HttpResponse(write.workbook_bytes(workbook), content_type=write.XLSX_TYPE)
     response["Content-Disposition"] = 'attachment; filename="udbud.xlsx"'
     return response
 

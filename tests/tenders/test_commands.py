@@ -132,6 +132,8 @@ def test_import_fup_reads_csv(regions, superuser, tmp_path):
 
 TOP_LEVEL_KEYS = {
     "generated_on",
+    "as_of",
+    "horizon_end",
     "currency",
     "tenders",
     "annual_value",
@@ -149,24 +151,27 @@ def test_fup_overview_json_has_the_documented_keys_and_the_figures(plan):
     data = json.loads(out)
     assert set(data) == TOP_LEVEL_KEYS
     assert data["currency"] == "DKK"
-    assert data["tenders"] == 3
-    assert data["annual_value"] == pytest.approx(14845678.5)
+    assert data["as_of"] == data["generated_on"]
+    assert data["horizon_end"] == f"{int(data['as_of'][:4]) + 1}-12-31"
+    # Joint tenders only: the planned case has only its lead (RH) and the Amgros case no
+    # region yet, so only the case in contract period counts (RM lead, RH full, RSD option).
+    assert data["tenders"] == 1
+    assert data["annual_value"] == pytest.approx(12345678.5)
     cells = {
         (phase, area): data[phase][area]["tenders"]
         for phase in ("upcoming_current", "in_contract")
         for area in ("goods_services", "medico_acquisitions")
     }
     assert cells == {
-        ("upcoming_current", "goods_services"): 1,
-        ("upcoming_current", "medico_acquisitions"): 1,
+        ("upcoming_current", "goods_services"): 0,
+        ("upcoming_current", "medico_acquisitions"): 0,
         ("in_contract", "goods_services"): 1,
         ("in_contract", "medico_acquisitions"): 0,
     }
-    assert data["upcoming_current"]["goods_services"]["annual_value"] == 2500000
-    # In contract: RM (lead), RH and RSD on an option; planned: RH; Amgros: nobody yet.
-    assert data["regions_per_tender"] == pytest.approx(4 / 3, abs=0.01)
-    assert data["tenders_per_region"] == pytest.approx(4 / 5)
-    assert data["per_region"] == {"RH": 2, "RM": 1, "RSD": 1}
+    assert data["upcoming_current"]["goods_services"]["annual_value"] == 0
+    assert data["regions_per_tender"] == pytest.approx(3)
+    assert data["tenders_per_region"] == pytest.approx(3 / 5)
+    assert data["per_region"] == {"RH": 1, "RM": 1, "RSD": 1}
 
 
 def test_fup_overview_csv_has_the_same_keys_flattened(plan):
@@ -175,10 +180,12 @@ def test_fup_overview_csv_has_the_same_keys_flattened(plan):
     rows = list(csv.reader(io.StringIO(out)))
     assert rows[0] == ["key", "value"]
     values = dict(rows[1:])
-    assert values["tenders"] == "3"
+    assert values["tenders"] == "1"
     assert values["in_contract.goods_services.tenders"] == "1"
-    assert values["upcoming_current.goods_services.annual_value"] == "2500000"
-    assert values["per_region.RH"] == "2"
+    assert values["in_contract.goods_services.annual_value"] == "12345678.5"
+    assert values["upcoming_current.goods_services.annual_value"] == "0"
+    assert values["per_region.RH"] == "1"
+    assert values["horizon_end"].endswith("-12-31")
 
 
 def test_every_fup_overview_key_is_documented_in_the_readme(plan):

@@ -344,9 +344,11 @@ def test_status_report_export_has_the_report_and_the_plan(plan, chief):
     assert len(wb.worksheets) == 2
     report = [[c.value for c in row] for row in wb.worksheets[0].iter_rows()]
     counts = {(r[0], r[1]): r[2] for r in report[1:5]}
-    assert sum(counts.values()) == 3
-    assert list(counts.values()) == [1, 1, 1, 0]  # planned+current goods, medico; contract goods
-    assert report[1][3] == 2500000
+    # Joint tenders only (issue 13 §6): the planned case has only its lead (RH) and the
+    # Amgros case no region yet, so only the case in contract period (RM, RH, RSD) counts.
+    assert sum(counts.values()) == 1
+    assert list(counts.values()) == [0, 0, 1, 0]  # planned+current goods, medico; contract goods
+    assert report[3][3] == 12345678.5
     assert wb.worksheets[0]["D2"].number_format == "#,##0"
     plan_sheet = wb.worksheets[1]
     assert headers(plan_sheet)[:20] == DANISH_HEADERS

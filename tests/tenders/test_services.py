@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from rfi.models import Category, Region
 from tenders import selectors, services
@@ -423,7 +424,9 @@ def test_every_chief_approves_a_recommended_candidate_into_a_case_with_all_regio
     assert suggested.code == "RSD"
     assert candidate.status == CandidateArea.Status.APPROVED
     assert candidate.tender.lead_region == regions["RSD"]
-    assert candidate.tender.area == TenderCase.Area.MEDICO_ACQUISITIONS  # CPV division 33
+    # The area is the AreaMapping suggestion, no longer "CPV division 33 is medico" (issue 13
+    # §5); with no mapping kept, a code is goods and services (tests/tenders/test_area_mapping).
+    assert candidate.tender.area == TenderCase.Area.GOODS_SERVICES
     assert set(candidate.tender.participations.values_list("status", flat=True)) == {"pending"}
     assert candidate.tender.participations.count() == 5
     assert candidate.votes.count() == 5
@@ -496,13 +499,25 @@ def test_savings_are_recorded_after_award_by_the_regions_own_officers(
 def test_the_status_report_counts_and_averages_on_a_known_plan(
     officer_rm, officer_rsd, regions, catheters, secretariat
 ):
-    # two upcoming goods tenders (10 + 20 mio.), one in contract in medico (5 mio.), one ended
+    # two upcoming goods tenders (10 + 20 mio.) starting next month, one in contract in
+    # medico (5 mio.), one ended
     goods = TenderCase.Area.GOODS_SERVICES
+    soon = {"expected_tender_start": timezone.localdate() + dt.timedelta(days=30)}
     a = make_tender(
-        officer_rm, catheters, regions["RM"], area=goods, estimated_annual_value=Decimal("10000000")
+        officer_rm,
+        catheters,
+        regions["RM"],
+        area=goods,
+        estimated_annual_value=Decimal("10000000"),
+        **soon,
     )
     b = make_tender(
-        officer_rm, catheters, regions["RM"], area=goods, estimated_annual_value=Decimal("20000000")
+        officer_rm,
+        catheters,
+        regions["RM"],
+        area=goods,
+        estimated_annual_value=Decimal("20000000"),
+        **soon,
     )
     c = make_tender(
         officer_rm,
@@ -522,7 +537,8 @@ def test_the_status_report_counts_and_averages_on_a_known_plan(
         contract_end=dt.date(2024, 1, 1),
         estimated_annual_value=Decimal("99e6"),
     )
-    # participation: a → RM, RSD; b → RM; c → RM, RSD (option) → 5 participations / 3 tenders
+    # participation: a → RM, RSD; b → RM; c → RM, RSD (option). b has one region only, so it
+    # is not a joint tender and is left out (issue 13 §6): 4 participations / 2 tenders
     for tender in (a, b, c):
         services.participation_decide(
             participation=participation_of(tender, "RM"), actor=officer_rm, status="full"
@@ -540,13 +556,14 @@ def test_the_status_report_counts_and_averages_on_a_known_plan(
     report = selectors.status_report()
 
     assert report["cells"]["upcoming_current.goods_services"] == {
-        "tenders": 2,
-        "annual_value": Decimal("30000000"),
+        "tenders": 1,
+        "annual_value": Decimal("10000000"),
     }
     assert report["cells"]["in_contract.medico_acquisitions"]["tenders"] == 1
     assert report["cells"]["upcoming_current.medico_acquisitions"]["tenders"] == 0
-    assert report["tenders"] == 3
-    assert report["annual_value"] == Decimal("35000000")
-    assert report["regions_per_tender"] == pytest.approx(5 / 3)
-    assert report["tenders_per_region"] == pytest.approx(5 / 5)
-    assert report["per_region"] == {"RM": 3, "RSD": 2}
+    assert report["tenders"] == 2
+    assert report["annual_value"] == Decimal("15000000")
+    assert report["regions_per_tender"] == pytest.approx(4 / 2)
+    assert report["tenders_per_region"] == pytest.approx(4 / 5)
+    assert report["per_region"] == {"RM": 2, "RSD": 2}
+    assert report["left_out"]["not_joint"] == 1

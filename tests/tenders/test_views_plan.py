@@ -355,7 +355,10 @@ def test_the_category_label_is_shown_as_the_code_is_typed(officer_rm, categories
         reverse("tenders:create"), {"category": "33141000"}, headers={"HX-Request": "true"}
     )
 
-    assert text_of(response) == "Valgt: 33141000-0 Medicinske forbrugsartikler"
+    # with the area suggested for the code (issue 13 §5; no mapping kept: goods and services)
+    assert text_of(response) == (
+        "Valgt: 33141000-0 Medicinske forbrugsartikler Foreslået område: Varer og tjenesteydelser"
+    )
 
 
 def test_an_officer_of_rsd_cannot_create_a_case_led_by_rm(officer_rsd, regions, categories):
@@ -821,7 +824,11 @@ def test_the_status_report_counts_and_sums_a_known_plan(
     # given: two upcoming goods tenders, one medico tender in its contract period, one ended
     goods = dict(area=TenderCase.Area.GOODS_SERVICES, category=categories["cleaning"])
     a = make_tender(
-        officer_rm, lead=regions["RM"], estimated_annual_value=Decimal("1000000"), **goods
+        officer_rm,
+        lead=regions["RM"],
+        estimated_annual_value=Decimal("1000000"),
+        expected_tender_start=timezone.localdate() + dt.timedelta(days=60),  # within the horizon
+        **goods,
     )
     b = make_tender(
         officer_rsd,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
 
 from kpi import definitions, selectors
+from rfi.spreadsheet import write
 
 FIELDS = ("key", "region", "period", "value", "target", "unit", "available", "reason", "strategy")
 
@@ -89,16 +89,19 @@ class Command(BaseCommand):
         if options["format"] == "json":
             self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2))
             return
-        writer = csv.DictWriter(self.stdout, fieldnames=FIELDS, lineterminator="\n")
-        writer.writeheader()
+        writer = write.CsvWriter(self.stdout, lineterminator="\n")
+        writer.writerow(FIELDS)
         for row in rows:
             writer.writerow(
-                {
-                    **row,
-                    "region": row["region"] or "",
-                    "value": "" if row["value"] is None else row["value"],
-                    "target": "" if row["target"] is None else row["target"],
-                    "strategy": row["strategy"] or "",
-                    "available": "true" if row["available"] else "false",
-                }
+                [
+                    {
+                        **row,
+                        "region": row["region"] or "",
+                        "value": "" if row["value"] is None else row["value"],
+                        "target": "" if row["target"] is None else row["target"],
+                        "strategy": row["strategy"] or "",
+                        "available": "true" if row["available"] else "false",
+                    }[name]
+                    for name in FIELDS
+                ]
             )

@@ -1,13 +1,19 @@
+import time
+
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from rfi.services import collaboration_load
+from rfi.services import categories_load_cpv, collaboration_load
 from tenders.reference import plan_reference_load
 
 
 class Command(BaseCommand):
-    help = "Load the reference data only: regions, partner bodies, the CPV tree (idempotent)."
+    help = (
+        "Add the missing reference data: regions, partner bodies, the CPV tree, the plan's "
+        "reference data, the strategy. Only adds: what exists (an administrator's edits "
+        "included) is left as it is. Runs on every start (docker-compose.yml, migrate); "
+        "manage.py load_cpv refreshes the CPV labels from the file on purpose."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -17,12 +23,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        result = collaboration_load(path=options["collaboration"])
+        result = collaboration_load(path=options["collaboration"], add_only=True)
         self.stdout.write(
-            f"Regions and partner bodies: {result.created} created, {result.updated} updated, "
-            f"{result.unchanged} unchanged"
+            f"Regions and partner bodies: {result.created} created, {result.unchanged} kept"
         )
-        call_command("load_cpv", stdout=self.stdout)
+        started = time.perf_counter()
+        cpv = categories_load_cpv(add_only=True)
+        self.stdout.write(
+            f"CPV: {cpv.created} created, {cpv.unchanged} kept "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
         plan = plan_reference_load()
         self.stdout.write(
             f"Tender plan reference data (opt-out reasons, scoring criteria, savings methods, "

@@ -1,12 +1,12 @@
-import csv
-import io
+import datetime as dt
 import json
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from rfi.spreadsheet import write
 from tenders import selectors
 from tenders.models import TenderCase
 
@@ -21,11 +21,14 @@ def _number(value):
     return value
 
 
-def overview() -> dict:
+def overview(*, as_of: dt.date | None = None) -> dict:
     """The status report with the keys documented in the README ("fup_overview JSON keys")."""
-    report = selectors.status_report()
+    today = timezone.localdate()
+    report = selectors.status_report(as_of=as_of, today=today)
     data = {
-        "generated_on": timezone.localdate().isoformat(),
+        "generated_on": today.isoformat(),
+        "as_of": report["as_of"].isoformat(),
+        "horizon_end": report["horizon_end"].isoformat(),
         "currency": settings.CURRENCY,
         "tenders": report["tenders"],
         "annual_value": _number(report["annual_value"]),
@@ -57,19 +60,33 @@ def flatten(data: dict, prefix: str = "") -> list[tuple[str, object]]:
 class Command(BaseCommand):
     help = (
         "Print the status report of the joint tender plan: tenders and annual contract sums by "
-        "phase and area, regions per tender, tenders per region (keys: see README)."
+        "phase and area, regions per tender, tenders per region (keys: see README). Joint "
+        "tenders only; upcoming cases up to the end of next year (docs/status-report.md)."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--format", choices=["json", "csv"], default="json")
+        parser.add_argument(
+            "--as-of",
+            dest="as_of",
+            metavar="YYYY-MM-DD",
+            help="the report as the plan stood at the end of that day, from the history",
+        )
 
     def handle(self, *args, **options):
-        data = overview()
+        as_of = None
+        if options.get("as_of"):
+            try:
+                as_of = dt.date.fromisoformat(options["as_of"])
+            except ValueError as exc:
+                raise CommandError(
+                    f"--as-of {options['as_of']!r} is not a date in the form YYYY-MM-DD"
+                ) from exc
+            if as_of > timezone.localdate():
+                raise CommandError(f"--as-of {as_of.isoformat()} is in the future")
+        data = overview(as_of=as_of)
         if options["format"] == "json":
             self.stdout.write(json.dumps(data, indent=2, ensure_ascii=False))
             return
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["key", "value"])
-        writer.writerows((key, "" if value is None else value) for key, value in flatten(data))
-        self.stdout.write(buffer.getvalue(), ending="")
+        rows = [("key", "value"), *flatten(data)]
+        self.stdout.write(write.csv_text(rows, lineterminator="\n"), ending="")

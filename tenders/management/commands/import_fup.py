@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
 from tenders.excel import plan_import
+from tenders.excel.importer import PLAN_MAX_UPLOAD_BYTES
 
 
 class Command(BaseCommand):
@@ -25,6 +26,11 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"{path}: no such file")
         actor = self._actor(options["user"])
+        if path.stat().st_size > PLAN_MAX_UPLOAD_BYTES:
+            raise CommandError(
+                f"{path.name}: larger than {PLAN_MAX_UPLOAD_BYTES // (1024 * 1024)} MB; "
+                "nothing was saved."
+            )
         try:
             result = plan_import(path.read_bytes(), path.name, actor)
         except PermissionDenied as exc:

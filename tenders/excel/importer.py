@@ -1,354 +1,42 @@
-"""Excel in and out of the joint tender plan: the .xlsx export, the status report, the import.
+"""Import the plan from .xlsx or .csv, in the layout of layout.py: every row is checked
+first, and nothing is saved unless every row is valid.
 
-The export's layout is also the import's: export → import of the same file
-changes nothing, and into an empty database it reproduces the plan. The
-headers and the words in the cells (status, area, participation …) are a
-file format with a Danish and an English spelling, written out here rather
-than taken from the translations, so that a reworded translation never makes
-an older file unreadable; the import accepts either language.
+The file passes rfi.spreadsheet.checks before it is opened; the rows are written through
+the public services of tenders.services, each with the importing user as actor.
 """
 
 from __future__ import annotations
 
 import copy
-import csv
 import datetime as dt
-import io
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
 from rfi import permissions
 from rfi.models import Category, PartnerBody, Region
-from tenders import selectors, services
+from rfi.spreadsheet import checks, read
+from rfi.spreadsheet.cells import CellError, parse_date, parse_money
+from rfi.spreadsheet.errors import FileRefused, RowError
+from tenders import services
+from tenders.excel.layout import (
+    PARTICIPATION_COLUMNS,
+    TENDER_COLUMNS,
+    WORDS,
+    header_text,
+    normalise,
+    vocabulary_of,
+    word_for,
+)
 from tenders.models import OptOutReason, Participation, PlanSettings, TenderCase
 
-MONEY_FORMAT = "#,##0"
-DATE_FORMAT = "dd-mm-yyyy"
-AVERAGE_FORMAT = "0.0"
-# A text cell starting with one of these could run as a formula in a spreadsheet.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
-MAX_IMPORT_ROWS = 5000
 
-
-# The file format ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    da: str
-    en: str
-    kind: str  # text, date, money, bool, area, kind, status, cpv, region, partner, …
-    width: int = 14
-
-
-TENDER_COLUMNS: tuple[Column, ...] = (
-    Column("reference", "Reference", "Reference", "text", 15),
-    Column("title", "Titel", "Title", "text", 40),
-    Column("description", "Beskrivelse", "Description", "text", 50),
-    Column("category", "CPV-kode", "CPV code", "cpv", 12),
-    Column("area", "Område", "Area", "area", 24),
-    Column("kind", "Aftaletype", "Kind", "kind", 18),
-    Column("has_options", "Optioner", "Options", "bool", 10),
-    Column("lead_region", "Tovholder (region)", "Lead region", "region", 12),
-    Column("lead_partner", "Tovholder (partner)", "Lead partner body", "partner", 12),
-    Column("status", "Status", "Status", "status", 18),
-    Column("expected_tender_start", "Forventet udbudsstart", "Expected tender start", "date"),
-    Column("publication_date", "Offentliggørelse", "Publication", "date"),
-    Column("award_date", "Tildeling", "Award", "date"),
-    Column("contract_start", "Kontraktstart", "Contract start", "date"),
-    Column("contract_end", "Kontraktudløb", "Contract end", "date"),
-    Column("extension_until", "Forlængelse til", "Extension until", "date"),
-    Column("decision_deadline", "Beslutningsfrist", "Decision deadline", "date"),
-    Column(
-        "estimated_annual_value",
-        "Anslået årlig kontraktsum",
-        "Estimated annual value",
-        "money",
-        18,
-    ),
-    Column("is_publishable", "Må offentliggøres", "Publishable", "bool", 10),
-    Column("internal_notes", "Interne noter", "Internal notes", "text", 40),
-)
-
-# One column per active region for each of these; the header is "<prefix> <region code>".
-PARTICIPATION_COLUMNS: tuple[Column, ...] = (
-    Column("status", "Deltagelse", "Participation", "participation", 14),
-    Column("opt_out_reason", "Fravalgsårsag", "Opt-out reason", "reason", 16),
-    Column("justification", "Begrundelse", "Justification", "text", 40),
-    Column(
-        "existing_contract_end",
-        "Eksisterende kontrakt udløber",
-        "Existing contract ends",
-        "date",
-    ),
-    Column("option_expected_join", "Forventet tiltrædelse", "Expected to join", "date"),
-    Column("option_exercised_on", "Option udnyttet", "Option exercised", "date"),
-    Column("estimated_annual_value", "Årlig værdi", "Annual value", "money", 16),
-)
-
-WORDS: dict[str, dict[str, tuple[str, str]]] = {
-    "area": {
-        TenderCase.Area.GOODS_SERVICES: ("Varer og tjenesteydelser", "Goods and services"),
-        TenderCase.Area.MEDICO_ACQUISITIONS: ("Medico og anskaffelser", "Medico and acquisitions"),
-    },
-    "kind": {
-        TenderCase.Kind.FRAMEWORK: ("Rammeaftale", "Framework agreement"),
-        TenderCase.Kind.ONE_OFF: ("Engangskøb", "One-off purchase"),
-    },
-    "status": {
-        TenderCase.Status.PLANNED: ("Kommende", "Planned"),
-        TenderCase.Status.IN_TENDER: ("Aktuel", "In tender"),
-        TenderCase.Status.IN_CONTRACT: ("I kontraktperiode", "In contract period"),
-        TenderCase.Status.ENDED: ("Afsluttet", "Ended"),
-        TenderCase.Status.CANCELLED: ("Annulleret", "Cancelled"),
-    },
-    "participation": {
-        Participation.Status.FULL: ("Fuld", "Full"),
-        Participation.Status.OPTION: ("Option", "Option"),
-        Participation.Status.OPTED_OUT: ("Fravalgt", "Opted out"),
-        Participation.Status.PENDING: ("Afventer", "Pending"),
-    },
-    "bool": {True: ("ja", "yes"), False: ("nej", "no")},
-}
-# Other spellings people type; matched without regard to case.
-SYNONYMS: dict[str, dict[str, Iterable[str]]] = {
-    "status": {
-        TenderCase.Status.PLANNED: ("planlagt", "upcoming"),
-        TenderCase.Status.IN_TENDER: ("i udbud", "current"),
-        TenderCase.Status.IN_CONTRACT: ("i kontrakt", "in contract"),
-        TenderCase.Status.ENDED: ("udløbet",),
-        TenderCase.Status.CANCELLED: ("aflyst", "canceled"),
-    },
-    "participation": {
-        Participation.Status.FULL: ("deltager fuldt ud", "fuldt", "full participation"),
-        Participation.Status.OPTION: ("på option", "på en option", "on an option"),
-        Participation.Status.OPTED_OUT: ("fravalg", "opted-out", "opt-out", "opt out"),
-        Participation.Status.PENDING: ("pending decision",),
-    },
-    "bool": {True: ("j", "y", "true", "1", "x", "sand"), False: ("n", "false", "0", "falsk")},
-}
-
-
-def _language() -> str:
-    return "en" if (get_language() or "da").startswith("en") else "da"
-
-
-def _header(column: Column, language: str, region_code: str | None = None) -> str:
-    text = column.en if language == "en" else column.da
-    return f"{text} {region_code}" if region_code else text
-
-
-def _word(kind: str, value, language: str) -> str:
-    da, en = WORDS[kind][value]
-    return en if language == "en" else da
-
-
-def _normal(text: str) -> str:
-    return " ".join(str(text).split()).casefold()
-
-
-def _vocabulary(kind: str) -> dict[str, object]:
-    """Every accepted spelling (both languages, the stored code, synonyms) → value."""
-    vocabulary: dict[str, object] = {}
-    for value, spellings in WORDS[kind].items():
-        for spelling in (*spellings, *SYNONYMS.get(kind, {}).get(value, ())):
-            vocabulary[_normal(spelling)] = value
-        if isinstance(value, str):
-            vocabulary[_normal(value)] = value
-            vocabulary[_normal(value.replace("_", " "))] = value
-    return vocabulary
-
-
-# Writing ----------------------------------------------------------------------------------
-
-
-def _text_cell(cell, value: str) -> None:
-    """Write text that never runs as a formula, whatever it starts with."""
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    cell.value = value
-    if value.startswith(FORMULA_TRIGGERS):
-        # openpyxl would store "=…" as a formula; a string cell with a quote prefix
-        # stays text in the file and when the user edits the cell in Excel.
-        cell.data_type = "s"
-        cell.quotePrefix = True
-
-
-def _put(ws, row: int, col: int, value, kind: str, language: str) -> None:
-    if value is None or value == "":
-        return
-    cell = ws.cell(row=row, column=col)
-    if kind == "date":
-        cell.value = value
-        cell.number_format = DATE_FORMAT
-    elif kind == "money":
-        cell.value = value
-        cell.number_format = MONEY_FORMAT
-    elif kind in WORDS:
-        _text_cell(cell, _word(kind, value, language))
-    else:
-        _text_cell(cell, str(value))
-
-
-def _header_row(ws, headers: list[str], widths: list[int]) -> None:
-    bold = Font(bold=True)
-    for col, (text, width) in enumerate(zip(headers, widths, strict=True), start=1):
-        cell = ws.cell(row=1, column=col)
-        _text_cell(cell, text)
-        cell.font = bold
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.column_dimensions[get_column_letter(col)].width = width
-    ws.freeze_panes = "A2"
-
-
-def _plan_columns(regions: list[Region]) -> list[tuple[Column, Region | None]]:
-    columns: list[tuple[Column, Region | None]] = [(c, None) for c in TENDER_COLUMNS]
-    for column in PARTICIPATION_COLUMNS:
-        columns.extend((column, region) for region in regions)
-    return columns
-
-
-def _tender_value(tender: TenderCase, column: Column):
-    if column.key == "category":
-        return tender.category.full_code
-    if column.key == "lead_region":
-        return tender.lead_region.code if tender.lead_region else None
-    if column.key == "lead_partner":
-        return tender.lead_partner.code if tender.lead_partner else None
-    return getattr(tender, column.key)
-
-
-def _participation_value(participation: Participation | None, column: Column):
-    if participation is None:
-        return None
-    if column.key == "opt_out_reason":
-        return participation.opt_out_reason.code if participation.opt_out_reason else None
-    return getattr(participation, column.key)
-
-
-def _write_plan(ws, tenders, language: str) -> int:
-    """The plan, one row per case; returns the number of rows written."""
-    regions = list(Region.objects.filter(active=True))
-    columns = _plan_columns(regions)
-    _header_row(
-        ws,
-        [_header(c, language, r.code if r else None) for c, r in columns],
-        [c.width for c, _r in columns],
-    )
-    grid = selectors.participation_grid(tenders)
-    tenders = list(tenders)
-    for row, tender in enumerate(tenders, start=2):
-        participations = grid.get(tender.pk, {})
-        for col, (column, region) in enumerate(columns, start=1):
-            if region is None:
-                value = _tender_value(tender, column)
-            else:
-                value = _participation_value(participations.get(region.code), column)
-            _put(ws, row, col, value, column.kind, language)
-    last = max(len(tenders) + 1, 2)
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last}"
-    return len(tenders)
-
-
-def _workbook_bytes(wb: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
-
-
-def plan_sheet_title(language: str) -> str:
-    return "Tender plan" if language == "en" else "Udbudsplan"
-
-
-def plan_export(queryset) -> bytes:
-    """The given tender cases as an .xlsx workbook, headers in the active language."""
-    language = _language()
-    wb = Workbook()
-    ws = wb.active
-    ws.title = plan_sheet_title(language)
-    _write_plan(ws, queryset.select_related("category", "lead_region", "lead_partner"), language)
-    return _workbook_bytes(wb)
-
-
-def status_report_export() -> bytes:
-    """The status report (selectors.status_report) on one sheet, the whole plan on a second."""
-    language = _language()
-    report = selectors.status_report()
-    wb = Workbook()
-    ws = wb.active
-    ws.title = _("Status report")[:31]
-    _header_row(
-        ws,
-        [_("Phase"), _("Area"), _("Joint tenders"), _("Annual contract sum")],
-        [28, 28, 16, 22],
-    )
-    phases = {
-        "upcoming_current": _("Upcoming and current"),
-        "in_contract": _("In contract period"),
-    }
-    row = 2
-    for phase, phase_label in phases.items():
-        for area in TenderCase.Area.values:
-            cell = report["cells"][f"{phase}.{area}"]
-            _text_cell(ws.cell(row=row, column=1), str(phase_label))
-            _text_cell(ws.cell(row=row, column=2), _word("area", area, language))
-            ws.cell(row=row, column=3, value=cell["tenders"])
-            money = ws.cell(row=row, column=4, value=cell["annual_value"])
-            money.number_format = MONEY_FORMAT
-            row += 1
-    bold = Font(bold=True)
-    _text_cell(ws.cell(row=row, column=1), _("Total"))
-    ws.cell(row=row, column=3, value=report["tenders"]).font = bold
-    total = ws.cell(row=row, column=4, value=report["annual_value"])
-    total.number_format = MONEY_FORMAT
-    total.font = bold
-    row += 2
-    averages = (
-        (_("Average participating regions per tender (lead included)"), "regions_per_tender"),
-        (_("Average joint tenders per region"), "tenders_per_region"),
-    )
-    for label, key in averages:
-        _text_cell(ws.cell(row=row, column=1), label)
-        if report[key] is not None:
-            average = ws.cell(row=row, column=3, value=round(report[key], 2))
-            average.number_format = AVERAGE_FORMAT
-        row += 1
-    row += 1
-    _text_cell(ws.cell(row=row, column=1), _("Region"))
-    _text_cell(ws.cell(row=row, column=3), _("Joint tenders taken part in"))
-    ws.cell(row=row, column=1).font = bold
-    ws.cell(row=row, column=3).font = bold
-    for region in Region.objects.filter(active=True):
-        row += 1
-        _text_cell(ws.cell(row=row, column=1), f"{region.code} {region.name}")
-        ws.cell(row=row, column=3, value=report["per_region"].get(region.code, 0))
-
-    plan = wb.create_sheet(plan_sheet_title(language))
-    _write_plan(plan, selectors.tender_list(), language)
-    return _workbook_bytes(wb)
-
-
-# Reading ---------------------------------------------------------------------------------
-
-
-@dataclass
-class RowError:
-    row: int
-    column: str
-    value: str
-    reason: str
+class UnreadableFile(ValueError):
+    """The file is not an .xlsx or .csv the import can read."""
 
 
 @dataclass
@@ -363,59 +51,55 @@ class ImportResult:
         return not self.errors
 
 
-class UnreadableFile(ValueError):
-    """The file is not an .xlsx or .csv the import can read."""
+PLAN_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# What a plan workbook may inflate to; a real plan of MAX_IMPORT_ROWS rows is far smaller.
+PLAN_MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
+MAX_IMPORT_ROWS = 5000
+CSV_SUFFIXES = (".csv", ".txt")
 
 
-def _decode(data: bytes) -> str:
-    # Danish exports are UTF-8 with or without a BOM, or Windows-1252.
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
-def _read_csv(data: bytes) -> tuple[list[list], str]:
-    text = _decode(data)
-    first_line = text.split("\n", 1)[0]
-    delimiter = max((";", ",", "\t"), key=first_line.count)
-    rows = [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
-    return rows, delimiter
-
-
-def _read_xlsx(data: bytes) -> list[list]:
-    from python_calamine import CalamineWorkbook
-
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:  # calamine raises its own error types for every broken file
-        raise UnreadableFile(str(exc)) from exc
+def _plan_sheet(sheets: list[list[list]]) -> list[list]:
     # The plan's sheet is the one with a title column.
     title = next(c for c in TENDER_COLUMNS if c.key == "title")
-    headers = {_normal(title.da), _normal(title.en)}
-    first = None
-    for index in range(len(workbook.sheet_names)):
-        rows = workbook.get_sheet_by_index(index).to_python(skip_empty_area=False)
-        if first is None:
-            first = rows
+    headers = {normalise(title.da), normalise(title.en)}
+    for rows in sheets:
         # The status report export carries the plan on its second sheet.
-        if rows and any(_normal(v) in headers for v in rows[0] if isinstance(v, str)):
+        if rows and any(normalise(v) in headers for v in rows[0] if isinstance(v, str)):
             return rows
-    return first or []
+    return sheets[0] if sheets else []
+
+
+def check_file(data: bytes, filename: str) -> str:
+    """The checks every plan file gets before it is opened (rfi.spreadsheet.checks): a plain
+    name, the size limit, contents that match the extension, no zip bomb, no DOCTYPE or
+    entities in the workbook's XML, no binary "CSV". Returns the kind (csv or xlsx)."""
+    name = checks.check_file_name(filename)
+    suffix = Path(name.lower()).suffix
+    if suffix in CSV_SUFFIXES:
+        kind = checks.CSV
+    elif suffix == ".xlsx":
+        kind = checks.XLSX
+    else:
+        raise UnreadableFile(_("Upload an .xlsx or .csv file in the layout of the export."))
+    checks.check_size(len(data), PLAN_MAX_UPLOAD_BYTES)
+    checks.check_type(data[:8], kind, name)
+    if kind == checks.XLSX:
+        checks.check_xlsx(data, max_uncompressed=PLAN_MAX_UNCOMPRESSED_BYTES)
+    else:
+        checks.check_csv_bytes(data)
+    return kind
 
 
 def read_rows(data: bytes, filename: str) -> tuple[list[list], bool | None]:
     """The sheet's rows, and whether amounts written as text use a decimal comma.
 
     None: the file does not tell (an .xlsx); the language of its headers decides.
+    Refuses (FileRefused, UnreadableFile) a file that check_file refuses.
     """
-    name = filename.lower()
-    if name.endswith((".csv", ".txt")):
-        rows, delimiter = _read_csv(data)
+    if check_file(data, filename) == checks.CSV:
+        rows, delimiter = read.csv_rows(data)
         return rows, {";": True, ",": False}.get(delimiter)
-    if name.endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
-        return _read_xlsx(data), None
-    raise UnreadableFile(_("Upload an .xlsx or .csv file in the layout of the export."))
+    return _plan_sheet(read.xlsx_sheets(data)), None
 
 
 @dataclass
@@ -435,84 +119,6 @@ class Cell:
     @property
     def empty(self) -> bool:
         return self.raw is None or (isinstance(self.raw, str) and not self.raw.strip())
-
-
-class CellError(ValueError):
-    pass
-
-
-DATE_PATTERNS = (
-    (re.compile(r"^(\d{1,2})[-./](\d{1,2})[-./](\d{4})$"), ("d", "m", "y")),
-    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), ("y", "m", "d")),
-)
-
-
-def parse_date(raw) -> dt.date:
-    if isinstance(raw, dt.datetime):
-        return raw.date()
-    if isinstance(raw, dt.date):
-        return raw
-    if isinstance(raw, int | float) and not isinstance(raw, bool) and 1 <= raw < 2958466:
-        # An Excel serial day number in a cell without a date format.
-        return dt.date(1899, 12, 30) + dt.timedelta(days=int(raw))
-    text = str(raw).strip().split(" ")[0].split("T")[0]
-    for pattern, order in DATE_PATTERNS:
-        match = pattern.match(text)
-        if match:
-            parts = dict(zip(order, (int(g) for g in match.groups()), strict=True))
-            try:
-                return dt.date(parts["y"], parts["m"], parts["d"])
-            except ValueError:
-                break
-    raise CellError(_("Not a date: write it as dd-mm-yyyy."))
-
-
-AMOUNT_SHAPE = re.compile(r"^-?(\d+|\d{1,3}([.,]\d{3})+)([.,]\d+)?$")
-
-
-def parse_money(raw, *, decimal_comma: bool) -> Decimal:
-    if isinstance(raw, bool):
-        raise CellError(_("Not an amount."))
-    if isinstance(raw, int | float | Decimal):
-        value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
-    else:
-        text = re.sub(r"(?i)\s|kr\.?|dkk", "", str(raw).replace("\xa0", ""))
-        if not AMOUNT_SHAPE.match(text):
-            # "12,34,5" is no amount: thousands groups have three digits.
-            raise CellError(_("Not an amount."))
-        text = _normalise_separators(text, decimal_comma=decimal_comma)
-        try:
-            value = Decimal(text)
-        except InvalidOperation as exc:
-            raise CellError(_("Not an amount.")) from exc
-    if not value.is_finite():
-        raise CellError(_("Not an amount."))
-    if value < 0:
-        raise CellError(_("The amount cannot be negative."))
-    value = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    if len(value.as_tuple().digits) > 15:
-        raise CellError(_("The amount is too large."))
-    return value
-
-
-def _normalise_separators(text: str, *, decimal_comma: bool) -> str:
-    if "," in text and "." in text:
-        decimal = "," if text.rfind(",") > text.rfind(".") else "."
-    elif "," in text or "." in text:
-        mark = "," if "," in text else "."
-        if text.count(mark) > 1:
-            decimal = "." if mark == "," else ","
-        elif (mark == ",") == decimal_comma:
-            decimal = mark
-        else:
-            # A lone separator the other convention uses: "1.500" in a Danish file is 1500.
-            decimal = mark if not re.search(rf"\{mark}\d{{3}}$", text) else ""
-    else:
-        decimal = "."
-    thousands = {",", "."} - {decimal}
-    for mark in thousands:
-        text = text.replace(mark, "")
-    return text.replace(decimal, ".") if decimal else text
 
 
 def _text(raw) -> str:
@@ -537,13 +143,13 @@ class Lookups:
         for partner in list(self.partners.values()):
             for name in (partner.name_da, partner.name_en):
                 if name:
-                    self.partners.setdefault(_normal(name).upper(), partner)
+                    self.partners.setdefault(normalise(name).upper(), partner)
         self.reasons: dict[str, OptOutReason] = {}
         for reason in OptOutReason.objects.all():
             for spelling in (reason.code, reason.label_da, reason.label_en):
                 if spelling:
-                    self.reasons.setdefault(_normal(spelling), reason)
-        self.vocabularies = {kind: _vocabulary(kind) for kind in WORDS}
+                    self.reasons.setdefault(normalise(spelling), reason)
+        self.vocabularies = {kind: vocabulary_of(kind) for kind in WORDS}
         self.min_justification = PlanSettings.current().min_justification_length
         self.categories: dict[str, Category | None] = {}
 
@@ -576,13 +182,13 @@ class Lookups:
 
     def partner(self, raw) -> PartnerBody:
         text = _text(raw)
-        partner = self.partners.get(text.upper()) or self.partners.get(_normal(text).upper())
+        partner = self.partners.get(text.upper()) or self.partners.get(normalise(text).upper())
         if partner is None:
             raise CellError(_("Unknown partner body."))
         return partner
 
     def reason(self, raw) -> OptOutReason:
-        reason = self.reasons.get(_normal(_text(raw)))
+        reason = self.reasons.get(normalise(_text(raw)))
         if reason is None:
             raise CellError(_("Unknown opt-out reason."))
         return reason
@@ -590,7 +196,7 @@ class Lookups:
     def word(self, kind: str, raw):
         if isinstance(raw, bool) and kind == "bool":
             return raw
-        value = self.vocabularies[kind].get(_normal(_text(raw)))
+        value = self.vocabularies[kind].get(normalise(_text(raw)))
         if value is None:
             choices = ", ".join(spellings[0] for spellings in WORDS[kind].values())
             raise CellError(_("Unknown value; use one of: %(choices)s.") % {"choices": choices})
@@ -612,7 +218,7 @@ class Layout:
             return self.headers[index]
         columns = PARTICIPATION_COLUMNS if region_code else TENDER_COLUMNS
         column = next(c for c in columns if c.key == key)
-        return _header(column, "en" if self.english else "da", region_code)
+        return header_text(column, "en" if self.english else "da", region_code)
 
 
 REQUIRED = ("title", "category", "area", "kind")
@@ -625,12 +231,12 @@ def read_layout(header_row: list, lookups: Lookups, errors: list[RowError]) -> L
     prefixes: dict[str, tuple[str, bool | None]] = {}
     for columns, target in ((TENDER_COLUMNS, tender_headers), (PARTICIPATION_COLUMNS, prefixes)):
         for column in columns:
-            same = _normal(column.da) == _normal(column.en)
-            target[_normal(column.da)] = (column.key, None if same else False)
-            target[_normal(column.en)] = (column.key, None if same else True)
+            same = normalise(column.da) == normalise(column.en)
+            target[normalise(column.da)] = (column.key, None if same else False)
+            target[normalise(column.en)] = (column.key, None if same else True)
     english_votes = 0
     for index, header in enumerate(layout.headers):
-        normal = _normal(header)
+        normal = normalise(header)
         if not normal:
             continue
         if normal in tender_headers:
@@ -801,7 +407,7 @@ def _shown(value) -> str:
     if isinstance(value, Category):
         return value.full_code
     if isinstance(value, bool):
-        return _word("bool", value, "da")
+        return word_for("bool", value, "da")
     return str(value)
 
 
@@ -941,9 +547,11 @@ def _apply_participation(current: Participation, wanted: dict, actor) -> bool:
     if _decision_changes(current, wanted):
         if status == Participation.Status.PENDING:
             # Only the region's estimate can change while it has not decided.
-            current.estimated_annual_value = wanted["estimated_annual_value"]
-            services._with_actor(current, actor)
-            current.save()
+            services.participation_estimate(
+                participation=current,
+                actor=actor,
+                estimated_annual_value=wanted["estimated_annual_value"],
+            )
         else:
 
             def keep(key: str):
@@ -993,9 +601,9 @@ def _apply_row(plan: RowPlan, actor) -> str:
     for code, wanted in plan.participations.items():
         current = participations.get(code)
         if current is None:
-            current = Participation(tender=tender, region=Region.objects.get(code=code))
-            services._with_actor(current, actor)
-            current.save()
+            current = services.participation_add(
+                tender=tender, region=Region.objects.get(code=code), actor=actor
+            )
         try:
             participation_changed = _apply_participation(current, wanted, actor)
         except ValidationError as exc:
@@ -1015,6 +623,9 @@ def plan_import(file_bytes: bytes, filename: str, actor) -> ImportResult:
         rows, decimal_comma = read_rows(file_bytes, filename)
     except UnreadableFile as exc:
         errors.append(RowError(0, "", filename, str(exc)))
+        return result
+    except FileRefused as exc:
+        errors.append(RowError(0, "", filename, str(exc.message)))
         return result
     if not rows:
         errors.append(RowError(0, "", filename, _("The file is empty.")))
@@ -1095,7 +706,3 @@ def plan_import(file_bytes: bytes, filename: str, actor) -> ImportResult:
             transaction.set_rollback(True)
             result.created = result.updated = result.unchanged = 0
     return result
-
-
-def export_filename(stem: str) -> str:
-    return f"{stem}-{timezone.localdate():%Y-%m-%d}.xlsx"

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('rfi', '0001_initial'),
-        ('tenders', '0003_candidate_votes'),
+        ('tenders', '0004_area_mapping'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
