@@ -1,9 +1,8 @@
-import csv
-import io
 import json
 
 from django.core.management.base import BaseCommand
 
+from rfi.spreadsheet import write
 from tenders import savings
 from tenders.management.commands.fup_overview import _number, flatten
 
@@ -30,8 +29,5 @@ class Command(BaseCommand):
         if options["format"] == "json":
             self.stdout.write(json.dumps(data, indent=2, ensure_ascii=False))
             return
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["key", "value"])
-        writer.writerows((key, "" if value is None else value) for key, value in flatten(data))
-        self.stdout.write(buffer.getvalue(), ending="")
+        rows = [("key", "value"), *flatten(data)]
+        self.stdout.write(write.csv_text(rows, lineterminator="\n"), ending="")
