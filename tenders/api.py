@@ -610,8 +610,15 @@ class ScoreSheetViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 class SavingsRecordSerializer(serializers.ModelSerializer):
-    tender = read_only_slug("reference")
+    tender = read_only_slug("reference", allow_null=True)
     region = read_only_slug("code")
+    category = read_only_slug("code", allow_null=True)
+    kind = serializers.ChoiceField(
+        choices=SavingsRecord.Kind.choices,
+        source="effective_kind",
+        read_only=True,
+        help_text="The contract's kind: the record's own, else its joint case's.",
+    )
     method = read_only_slug("code")
     recorded_by = read_only_slug("username", allow_null=True)
     annual_saving = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
@@ -625,6 +632,9 @@ class SavingsRecordSerializer(serializers.ModelSerializer):
             "id",
             "tender",
             "region",
+            "category",
+            "kind",
+            "stage",
             "baseline_annual_cost",
             "new_annual_cost",
             "annual_saving",
@@ -665,7 +675,9 @@ class SavingsFilter(django_filters.FilterSet):
 class SavingsViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Savings per tender and region after award; a region's officers record their own."""
 
-    queryset = SavingsRecord.objects.select_related("tender", "region", "method", "recorded_by")
+    queryset = SavingsRecord.objects.select_related(
+        "tender", "region", "category", "method", "recorded_by"
+    )
     serializer_class = SavingsRecordSerializer
     permission_classes = [IsMember]
     filterset_class = SavingsFilter
@@ -685,7 +697,7 @@ class SavingsViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         existed = SavingsRecord.objects.filter(
-            tender=data["tender"], region=data["region"]
+            tender=data["tender"], region=data["region"], stage=SavingsRecord.Stage.AWARDED
         ).exists()
         record = services.savings_record(actor=request.user, **data)
         record = get_object_or_404(self.get_queryset(), pk=record.pk)

@@ -509,13 +509,44 @@ class SavingsMethod(CodedList):
 
 
 class SavingsRecord(models.Model):
-    """A region's saving on a tender after award."""
+    """A region's saving, on a joint case (``tender``) or on its own contract (no tender).
+
+    A region's own contract names its category and kind instead of a case. The stage says
+    whether the figure is an estimate (expected, from the UFO figures) or the award's
+    baseline against the new annual cost (awarded); realised savings are computed per year
+    from the awarded ones (``tenders.savings``).
+    """
+
+    class Stage(models.TextChoices):
+        EXPECTED = "expected", _("Expected")
+        AWARDED = "awarded", _("Awarded")
+
+    Kind = TenderCase.Kind
 
     tender = models.ForeignKey(
-        TenderCase, verbose_name=_("tender case"), on_delete=models.CASCADE, related_name="savings"
+        TenderCase,
+        verbose_name=_("tender case"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="savings",
+        help_text=_("Empty: the region's own contract."),
     )
     region = models.ForeignKey(
         Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="savings"
+    )
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Required for a region's own contract; a joint case's is the case's."),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=TenderCase.Kind.choices, blank=True)
+    stage = models.CharField(
+        _("stage"), max_length=20, choices=Stage.choices, default=Stage.AWARDED
     )
     baseline_annual_cost = models.DecimalField(_("baseline annual cost"), **MONEY)
     new_annual_cost = models.DecimalField(_("new annual cost"), **MONEY)
@@ -525,7 +556,12 @@ class SavingsRecord(models.Model):
     contract_start = models.DateField(_("contract start"), null=True, blank=True)
     contract_end = models.DateField(_("contract end"), null=True, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
@@ -536,9 +572,25 @@ class SavingsRecord(models.Model):
         verbose_name_plural = _("savings records")
         constraints = [
             models.UniqueConstraint(
-                fields=["tender", "region"], name="savings_unique_tender_region"
-            )
+                fields=["tender", "region", "stage"],
+                condition=models.Q(tender__isnull=False),
+                name="savings_unique_tender_region_stage",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(tender__isnull=False)
+                | (models.Q(category__isnull=False) & ~models.Q(kind="")),
+                name="savings_tender_or_category_and_kind",
+            ),
         ]
+
+    @property
+    def is_joint(self) -> bool:
+        return self.tender_id is not None
+
+    @property
+    def effective_kind(self) -> str:
+        """The kind of the contract: the record's own, else its joint case's."""
+        return self.kind or (self.tender.kind if self.tender_id else "")
 
     @property
     def annual_saving(self) -> Decimal:

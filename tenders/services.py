@@ -774,14 +774,82 @@ def savings_record(
     )
     if errors:
         raise ValidationError(errors)
-    record = SavingsRecord.objects.filter(tender=tender, region=region).first() or SavingsRecord(
-        tender=tender, region=region, recorded_by=actor
-    )
+    stage = SavingsRecord.Stage.AWARDED
+    record = SavingsRecord.objects.filter(
+        tender=tender, region=region, stage=stage
+    ).first() or SavingsRecord(tender=tender, region=region, stage=stage, recorded_by=actor)
     record.baseline_annual_cost = baseline_annual_cost
     record.new_annual_cost = new_annual_cost
     record.method = method
     record.contract_start = contract_start or tender.contract_start
     record.contract_end = contract_end or tender.contract_end
+    _with_actor(record, actor)
+    record.save()
+    return record
+
+
+def _savings_amount_errors(errors: dict, baseline_annual_cost, new_annual_cost) -> None:
+    if baseline_annual_cost is None or baseline_annual_cost <= 0:
+        errors["baseline_annual_cost"] = [_("The baseline annual cost must be above zero.")]
+    if new_annual_cost is None or new_annual_cost < 0:
+        errors["new_annual_cost"] = [_("The new annual cost cannot be negative.")]
+
+
+@transaction.atomic
+def savings_record_regional(
+    *,
+    actor,
+    region: Region,
+    category,
+    kind: str,
+    baseline_annual_cost: Decimal,
+    new_annual_cost: Decimal,
+    method: SavingsMethod,
+    contract_start: dt.date,
+    contract_end: dt.date | None = None,
+) -> SavingsRecord:
+    """Record (or correct) the awarded saving on a region's own contract.
+
+    A region's own contract is known by its category, kind and start: recording the same
+    again corrects the record instead of adding a second one.
+    """
+    if not permissions.can_record_savings(actor, None, region):
+        raise PermissionDenied(_("You may record savings only for your own region."))
+    errors: dict = {}
+    if category is None:
+        errors["category"] = [_("A region's own contract needs a category.")]
+    if kind not in SavingsRecord.Kind.values:
+        errors["kind"] = [_("The kind is framework agreement or one-off purchase.")]
+    if contract_start is None:
+        errors["contract_start"] = [_("A region's own contract needs a start date.")]
+    _savings_amount_errors(errors, baseline_annual_cost, new_annual_cost)
+    if contract_start and contract_end and contract_end < contract_start:
+        errors["contract_end"] = [_("The contract cannot end before it starts.")]
+    _refuse_bad_values(
+        errors, dates={"contract_start": contract_start, "contract_end": contract_end}
+    )
+    if errors:
+        raise ValidationError(errors)
+    stage = SavingsRecord.Stage.AWARDED
+    record = SavingsRecord.objects.filter(
+        tender__isnull=True,
+        region=region,
+        category=category,
+        kind=kind,
+        contract_start=contract_start,
+        stage=stage,
+    ).first() or SavingsRecord(
+        region=region,
+        category=category,
+        kind=kind,
+        contract_start=contract_start,
+        stage=stage,
+        recorded_by=actor,
+    )
+    record.baseline_annual_cost = baseline_annual_cost
+    record.new_annual_cost = new_annual_cost
+    record.method = method
+    record.contract_end = contract_end
     _with_actor(record, actor)
     record.save()
     return record

@@ -79,6 +79,7 @@ EXPORT_URLS = {
 EXPORT_COMMANDS = {
     "fup_overview": ["--format", "csv"],
     "kpi_report": ["--year", "2025", "--format", "csv", "--periods", "all"],
+    "savings_report": ["--year", "2025", "--format", "csv"],
 }
 # Commands whose source mentions CSV or workbooks but that write no file from user data.
 NOT_EXPORTS = {
@@ -89,6 +90,7 @@ NOT_EXPORTS = {
     "import_contracts": "reads a file",
     "import_fup": "reads a file",
     "import_ledger": "reads a file",
+    "import_savings": "reads a file",
     "load_cpv": "reads the CPV file",
     "seed_demo": "loads demo data",
     "seed_reference": "loads reference data",
