@@ -37,7 +37,7 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from rfi import permissions
-from rfi.models import Region
+from rfi.models import Category, Region
 from rfi.tasks import BrokerUnavailable, enqueue
 from spend import matching
 from spend.importer import detect, load
@@ -488,6 +488,8 @@ class _Validation:
             text = detect.inspect_text(path)
             headers, self.lines, self.separator = text.headers, text.lines - 1, text.separator
         self.lines = max(self.lines, 0)
+        # Read here, before a COPY holds the connection: validation never queries.
+        self.check_digits = dict(Category.objects.values_list("code", "check_digit"))
         saved = ColumnMapping.objects.filter(region=batch.region).values_list(
             "source_header", "canonical"
         )
@@ -518,6 +520,7 @@ class _Validation:
                     region_names=(self.batch.region.name_da, self.batch.region.name_en),
                     decimal_comma=detect_decimal_comma(chunk.columns["amount"], self.separator),
                     period=self.period,
+                    check_digits=self.check_digits,
                 )
             if rules is None:  # only invalid rows so far
                 self.sink.extend(chunk.errors)

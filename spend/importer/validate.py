@@ -16,11 +16,8 @@ from decimal import Decimal
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from rfi.cpv import parse_code
-from rfi.models import Category
 from spend.importer.columns import ColumnMap
 from spend.importer.errors import RowError
 from spend.importer.parse import RawChunk
@@ -104,6 +101,9 @@ class Rules:
     region_names: tuple[str, ...]
     decimal_comma: bool
     period: tuple[dt.date, dt.date] | None = None
+    # CPV code → check digit (the category tree), read before the import starts: a code
+    # given with its check digit must carry the right one (rfi.cpv's rule).
+    check_digits: dict[str, str] | None = None
 
 
 @dataclass
@@ -194,7 +194,7 @@ def check(chunk: RawChunk, rules: Rules) -> Checked:
         )
         texts[name] = values
     channels = _channels(raw.get("order_channel"), report, length)
-    codes = _category_codes(raw.get("category_code"), report, length)
+    codes = _category_codes(raw.get("category_code"), report, length, rules.check_digits)
     if "region" in raw:
         _regions(raw["region"], rules, report)
 
@@ -422,10 +422,13 @@ def _channels(values: pa.Array | None, report: _Report, length: int) -> pa.Array
     return pc.take(_CHANNEL_VALUES, pc.fill_null(position, 0)) if length else values
 
 
-def _category_codes(values: pa.Array | None, report: _Report, length: int) -> pa.Array | None:
+def _category_codes(
+    values: pa.Array | None, report: _Report, length: int, check_digits: dict[str, str] | None
+) -> pa.Array | None:
     if values is None:
         return None
-    _wrong_check_digits(values, report)
+    if check_digits:
+        _wrong_check_digits(values, report, check_digits)
     if pc.all(pc.match_substring_regex(values, r"^(?:\d{8}(?:-\d)?)?$")).as_py():
         return pc.utf8_slice_codeunits(values, 0, 8)  # the usual case: 8 digits or empty
     compact = pc.replace_substring_regex(values, r"\s+", "")
@@ -442,25 +445,17 @@ def _category_codes(values: pa.Array | None, report: _Report, length: int) -> pa
     return pc.fill_null(pc.utf8_lpad(code, width=8, padding="0"), "")
 
 
-def _wrong_check_digits(values: pa.Array, report: _Report) -> None:
-    """A code given with its check digit must carry the right one (rfi.cpv.parse_code's rule,
-    asked once per distinct code in the chunk, not once per line)."""
+def _wrong_check_digits(values: pa.Array, report: _Report, digits: dict[str, str]) -> None:
+    """A code given with its check digit must carry the right one (rfi.cpv.parse_code's rule:
+    an unknown code passes here). Asked once per distinct value in the chunk, no query."""
     with_digit = pc.unique(
         pc.filter(values, pc.match_substring_regex(values, r"^\s*\d{8}\s*-\s*\d\s*$"))
     ).to_pylist()
-    if not with_digit:
-        return
-    digits = dict(
-        Category.objects.filter(code__in={"".join(v.split())[:8] for v in with_digit}).values_list(
-            "code", "check_digit"
-        )
-    )
     wrong = []
     for value in with_digit:
         compact = "".join(value.split())
-        try:
-            parse_code(compact, check_digits=digits)
-        except ValidationError:
+        code, given = compact[:8], compact[-1]
+        if code in digits and digits[code] != given:
             wrong.append(value)
     if wrong:
         report.add(
@@ -471,7 +466,7 @@ def _wrong_check_digits(values: pa.Array, report: _Report) -> None:
                 _("The check digit of %(code)s is %(digit)s, not %(given)s.")
                 % {
                     "code": "".join(value.split())[:8],
-                    "digit": digits.get("".join(value.split())[:8], "?"),
+                    "digit": digits["".join(value.split())[:8]],
                     "given": "".join(value.split())[-1],
                 }
             ),
