@@ -15,8 +15,9 @@ from rfi import services
 
 
 @receiver(pre_save, sender=settings.AUTH_USER_MODEL)
-def _remember_password_change(sender, instance, **kwargs):
-    if instance.pk is None:
+def _remember_password_change(sender, instance, update_fields=None, **kwargs):
+    # A login saves only last_login: no need to read the stored hash then.
+    if instance.pk is None or (update_fields is not None and "password" not in update_fields):
         return
     stored = get_user_model().objects.filter(pk=instance.pk).values_list("password", flat=True)
     instance._password_changed = stored.first() not in (None, instance.password)
