@@ -128,16 +128,16 @@ class ParticipationForm(forms.Form):
         # Choosing a decision, a reason or the contract's end re-renders the form (htmx), so
         # the contract end and the option proposal follow the chosen reason.
         refresh = {
-            "hx-get": refresh_url,
-            "hx-include": "closest form",
-            "hx-target": "#participation-form",
-            "hx-swap": "outerHTML",
-            "hx-params": "not csrfmiddlewaretoken",
+            "data-hx-get": refresh_url,
+            "data-hx-include": "closest form",
+            "data-hx-target": "#participation-form",
+            "data-hx-swap": "outerHTML",
+            "data-hx-params": "not csrfmiddlewaretoken",
         }
         for name in ("status", "opt_out_reason", "existing_contract_end"):
             self.fields[name].widget.attrs.update(refresh)
         # A date input reports a change per typed segment; refresh only once the user leaves it.
-        self.fields["existing_contract_end"].widget.attrs["hx-trigger"] = "blur changed"
+        self.fields["existing_contract_end"].widget.attrs["data-hx-trigger"] = "blur changed"
         statuses = Participation.Status
         choices = [(statuses.FULL, _("Full participation"))]
         if participation.tender.has_options or participation.status == statuses.OPTION:

@@ -64,7 +64,7 @@ def test_an_officer_uploads_a_file_and_watches_the_progress_bar_reach_done(
     # then: the batch page shows it queued, polling for news
     progress = page.get_by_test_id("batch-progress")
     expect(progress).to_have_attribute("data-status", "queued")
-    expect(progress).to_have_attribute("hx-trigger", "every 1s")
+    expect(progress).to_have_attribute("data-hx-trigger", "every 1s")
     expect(page.get_by_role("heading", level=1)).to_have_text("januar.csv")
     page.screenshot(path=str(artifacts_dir / "ledger-upload-queued.png"), full_page=True)
 
@@ -79,7 +79,7 @@ def test_an_officer_uploads_a_file_and_watches_the_progress_bar_reach_done(
     expect(bar).to_have_attribute("value", "4")
     expect(bar).to_have_attribute("max", "4")
     expect(page.get_by_test_id("batch-lines")).to_have_text("4")
-    expect(page.get_by_test_id("batch-progress")).not_to_have_attribute("hx-trigger", "every 1s")
+    expect(page.get_by_test_id("batch-progress")).not_to_have_attribute("data-hx-trigger", "every 1s")
     page.screenshot(path=str(artifacts_dir / "ledger-upload-done.png"), full_page=True)
     assert LedgerLine.objects.filter(batch_id=batch_id).count() == 4
 

@@ -142,8 +142,8 @@ def test_while_queued_the_page_polls_its_status_and_offers_a_refresh_link(office
     page = client.get(reverse("spend:batch", kwargs={"pk": batch.pk})).content.decode()
     status_url = reverse("spend:batch_status", kwargs={"pk": batch.pk})
 
-    assert f'hx-get="{status_url}"' in page
-    assert 'hx-trigger="every 1s"' in page
+    assert f'data-hx-get="{status_url}"' in page
+    assert 'data-hx-trigger="every 1s"' in page
     assert 'data-testid="refresh-link"' in page
     partial = client.get(status_url, headers={"HX-Request": "true"})
     assert partial.status_code == 200
