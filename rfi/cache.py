@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,31 @@ def _missing(*args, **kwargs):
     raise ValueError("cache unreachable: no value to change")
 
 
+class _ReusedClientCache(RedisCacheClient):
+    """Django's client, keeping one ``redis.Redis`` per connection pool.
+
+    Django builds a new ``redis.Redis`` object for every cache call; its constructor costs
+    about as much CPU as a cached public page's own work. The object is only a handle on
+    the (thread-safe) pool, so one per pool serves every call.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, object] = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class ResilientRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = _ReusedClientCache
+
     get = _guarded("get", _default)
     get_many = _guarded("get_many", lambda *a, **k: {})
     has_key = _guarded("has_key", lambda *a, **k: False)

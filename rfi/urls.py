@@ -3,6 +3,8 @@ from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
@@ -51,7 +53,10 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switch needs no CSRF token: a forged request can only change the
+    # visitor's language, and without a token the cached public pages carry no
+    # per-visitor secret (no Set-Cookie, no Vary: Cookie). docs/security.md.
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("fup/", include("tenders.urls")),
     path("udbud/", include("suppliers.public.urls")),
     path("kontrakter/", include("suppliers.urls")),

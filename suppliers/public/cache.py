@@ -9,8 +9,11 @@ bump the version; they hold no business logic.
 from __future__ import annotations
 
 import hashlib
+import threading
 import uuid
+from collections import OrderedDict
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
@@ -46,16 +49,72 @@ def page_key(name: str, request, *parts: str) -> str:
     return f"public-portal:{get_language()}:{today}:{name}:{digest}"
 
 
+class _LocalPages:
+    """This process's copies of the page bodies it served lately, by key and version.
+
+    A hit then costs one round trip for the (tiny) version key, not the transfer and
+    unpickling of a page of up to megabytes. The version key stays the only truth: an
+    entry is used only while its version is the current one, so freshness is Redis's.
+    Bounded by bytes; the oldest entries go first.
+    """
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.entries: OrderedDict[str, tuple[str, object, int]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str, version: str):
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None or entry[0] != version:
+                return None
+            self.entries.move_to_end(key)
+            return entry[1]
+
+    def put(self, key: str, version: str, value) -> None:
+        size = _size(value)
+        if size > self.max_bytes // 4:
+            return
+        with self.lock:
+            old = self.entries.pop(key, None)
+            if old is not None:
+                self.size -= old[2]
+            self.entries[key] = (version, value, size)
+            self.size += size
+            while self.size > self.max_bytes and self.entries:
+                _, (_, _, dropped) = self.entries.popitem(last=False)
+                self.size -= dropped
+
+
+def _size(value) -> int:
+    if isinstance(value, bytes | str):
+        return len(value)
+    if isinstance(value, tuple | list):
+        return sum(_size(v) for v in value) + 64
+    return 64
+
+
+LOCAL = _LocalPages(max_bytes=int(getattr(settings, "PUBLIC_LOCAL_CACHE_BYTES", 32 * 2**20)))
+
+
 def lookup(key: str):
     """(current version, the entry if it was stored under that version, else None).
 
-    One round trip to the cache for both: each entry carries the version it was
+    A hit in this process's copies costs one round trip for the version alone;
+    otherwise one round trip fetches both: each entry carries the version it was
     rendered under, and an entry of an older version is not served.
     """
+    version = cache.get(VERSION_KEY)
+    if version is not None:
+        local = LOCAL.get(key, version)
+        if local is not None:
+            return version, local
     values = cache.get_many([VERSION_KEY, key])
     version = values.get(VERSION_KEY) or cache_version()
     entry = values.get(key)
     if entry is not None and entry[0] == version:
+        LOCAL.put(key, version, entry[1])
         return version, entry[1]
     return version, None
 
@@ -67,6 +126,8 @@ def store(entries: dict, version: str) -> None:
     rendered again on the next request rather than served stale.
     """
     cache.set_many({key: (version, value) for key, value in entries.items()}, PAGE_TIMEOUT)
+    for key, value in entries.items():
+        LOCAL.put(key, version, value)
 
 
 def _bump_after_commit() -> None:

@@ -286,6 +286,9 @@ class Command(BaseCommand):
                 # As browsers, feed readers and calendar clients do.
                 "-H",
                 "Accept-Encoding: gzip",
+                # As the TLS proxy forwards every request (issue 17).
+                "-H",
+                "X-Forwarded-Proto: https",
                 url,
             ],
             check=True,
