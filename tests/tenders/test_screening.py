@@ -395,3 +395,25 @@ def test_a_candidate_proposed_through_the_api_keeps_the_figures(ledger, ufo_memb
         reverse("candidate-screening", kwargs={"pk": response.json()["id"]})
     ).json()
     assert screening["at_proposal"]["last_12_months"]["total"]["spend"] == "65000.00"
+
+
+def test_the_screening_answer_matches_the_openapi_schema(ledger, ufo_member, officer_rsd):
+    import jsonschema
+
+    from tests.tenders.test_api import _as_json_schema
+
+    client = client_for(ufo_member)
+    created = client.post(
+        reverse("candidate-list"),
+        {"title": "Sårpleje", "category": "33140000", "plan_year": 2027},
+        content_type="application/json",
+    ).json()
+    schema = client.get(reverse("schema"), {"format": "json"}).json()
+    root = {
+        "components": _as_json_schema(schema["components"]),
+        "$ref": "#/components/schemas/CandidateScreening",
+    }
+    url = reverse("candidate-screening", kwargs={"pk": created["id"]})
+
+    for user in (ufo_member, officer_rsd):
+        jsonschema.validate(client_for(user).get(url).json(), root)
