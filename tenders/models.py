@@ -337,7 +337,7 @@ class ScoringCriterion(CodedList):
 
 
 class VolumeScoreThreshold(models.Model):
-    """A band of annual spend and the volume score it suggests (docs/ufo.md "Screening").
+    """A band of annual spend and the volume score it suggests (docs/screening.md).
 
     The suggestion for a candidate is the score of the highest threshold its annual
     spend (last 12 months, all regions) reaches; the scorer may give another score.
