@@ -144,12 +144,12 @@ def _category_lines(prefix: str):
     )
 
 
-def _period(lines, regions: list[Region], start: dt.date, end: dt.date) -> PeriodFigures:
+def _period(lines, regions: list[tuple[Region, Q]], start: dt.date, end: dt.date) -> PeriodFigures:
+    """The figures of one period; ``regions``: each region with its covered-category rule."""
     lines = lines.filter(posting_date__gte=start, posting_date__lte=end)
     money = selectors._money
     rows = []
-    for region in regions:
-        covered = selectors.covered_category_q(region)
+    for region, covered in regions:
         figures = lines.filter(region=region).aggregate(
             total=money(),
             covered=money(filter=covered),
@@ -213,7 +213,10 @@ def category_screening(
     """
     today = today or timezone.localdate()
     prefix = significant_prefix(code)
-    regions = list(Region.objects.filter(active=True).order_by("code"))
+    regions = [
+        (region, selectors.covered_category_q(region))
+        for region in Region.objects.filter(active=True).order_by("code")
+    ]
     span = selectors.spend_lines().aggregate(first=Min("posting_date"), last=Max("posting_date"))
     if as_of is None:
         as_of = span["last"]

@@ -74,7 +74,7 @@ class ScoringCriterionAdmin(PlanSettingsAdminBase):
 
 @admin.register(VolumeScoreThreshold)
 class VolumeScoreThresholdAdmin(PlanSettingsAdminBase):
-    """Annual spend from which the volume criterion's score is suggested (docs/ufo.md)."""
+    """Annual spend from which the volume criterion's score is suggested (docs/screening.md)."""
 
     list_display = ["score", "min_annual_spend"]
     list_editable = ["min_annual_spend"]
