@@ -6,7 +6,6 @@ latest successful run that covered them. Nothing here touches ledger lines.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -33,11 +32,9 @@ from django.utils.translation import gettext as _
 from kpi import definitions
 from kpi.models import KpiRun, KpiSnapshot, Strategy, StrategyActivity, StrategyTarget
 from rfi import permissions
-from rfi.cpv import significant_prefix
 from rfi.models import Region
 from spend import selectors as spend_selectors
 from spend.models import LedgerLine
-from suppliers.models import Contract
 
 # Strategies and targets -----------------------------------------------------------------------
 
@@ -367,34 +364,8 @@ def month_snapshots(*, region: Region, month: date) -> dict[str, KpiSnapshot]:
     return {snapshot.key: snapshot for snapshot in qs}
 
 
-def _covered_category_q(region: Region):
-    """Lines in a category the region had, on the posting date, a contract covering.
-
-    KPI.md "Covered category", with spend.matching's category rule (the contract's CPV code
-    without trailing zeros, the division kept, is a prefix of the line's code). Built from
-    the region's contracts (tens to hundreds) as one condition per covering prefix and
-    merged date ranges, so the lines are read once; a correlated EXISTS per line took
-    seconds per 100,000 lines.
-    """
-    ranges: dict[str, list[tuple[date, date]]] = defaultdict(list)
-    contracts = Contract.objects.filter(region=region, category__isnull=False).values_list(
-        "category__code", "start_date", "end_date", "extended_until"
-    )
-    for code, start, end, extended in contracts:
-        ranges[significant_prefix(code)].append((start, extended or end))
-    condition = Q(pk__in=[])
-    for prefix, spans in sorted(ranges.items()):
-        merged: list[list[date]] = []
-        for start, end in sorted(spans):
-            if merged and start <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], end)
-            else:
-                merged.append([start, end])
-        dates = Q(pk__in=[])
-        for start, end in merged:
-            dates |= Q(posting_date__gte=start, posting_date__lte=end)
-        condition |= Q(category__code__startswith=prefix) & dates
-    return condition
+# KPI.md "Covered category"; spend.selectors holds the rule so screening reads it too.
+_covered_category_q = spend_selectors.covered_category_q
 
 
 def compliance_leaks(*, region: Region, year: int, depth: int = 3, limit: int = 50) -> dict:

@@ -8,6 +8,7 @@ shapes the handful of result rows (per category, supplier or month), never lines
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -26,8 +27,10 @@ from django.db.models.functions import Coalesce, ExtractMonth, Substr
 from django.utils.translation import gettext_lazy as _
 
 from rfi import permissions
+from rfi.cpv import significant_prefix
 from rfi.models import Category, Region
 from spend.models import ColumnMapping, ExclusionRule, ImportBatch, LedgerLine, MappingRule
+from suppliers.models import Contract
 
 ZERO = Decimal("0.00")
 SMALL_INVOICE_LIMIT = Decimal("10000")
@@ -155,6 +158,37 @@ def ledger_lines(*, region_ids: list[int] | None) -> QuerySet[LedgerLine]:
     if region_ids is not None:
         lines = lines.filter(region_id__in=region_ids)
     return lines.select_related("region", "category").order_by("pk")
+
+
+def covered_category_q(region: Region) -> Q:
+    """Lines in a category the region had, on the posting date, a contract covering.
+
+    KPI.md "Covered category", with spend.matching's category rule (the contract's CPV code
+    without trailing zeros, the division kept, is a prefix of the line's code). Built from
+    the region's contracts (tens to hundreds) as one condition per covering prefix and
+    merged date ranges, so the lines are read once; a correlated EXISTS per line took
+    seconds per 100,000 lines. The compliance drill-down (kpi) and the UFO screening
+    (spend.screening) share it.
+    """
+    ranges: dict[str, list[tuple[dt.date, dt.date]]] = defaultdict(list)
+    contracts = Contract.objects.filter(region=region, category__isnull=False).values_list(
+        "category__code", "start_date", "end_date", "extended_until"
+    )
+    for code, start, end, extended in contracts:
+        ranges[significant_prefix(code)].append((start, extended or end))
+    condition = Q(pk__in=[])
+    for prefix, spans in sorted(ranges.items()):
+        merged: list[list[dt.date]] = []
+        for start, end in sorted(spans):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        dates = Q(pk__in=[])
+        for start, end in merged:
+            dates |= Q(posting_date__gte=start, posting_date__lte=end)
+        condition |= Q(category__code__startswith=prefix) & dates
+    return condition
 
 
 # Totals ---------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from tenders.models import (
     ScoreSheet,
     ScoringCriterion,
     TenderCase,
+    VolumeScoreThreshold,
 )
 
 
@@ -69,6 +70,14 @@ class ScoringCriterionAdmin(PlanSettingsAdminBase):
     list_display = ["code", "label_da", "weight", "active", "order"]
     list_filter = ["active"]
     list_editable = ["weight", "active", "order"]
+
+
+@admin.register(VolumeScoreThreshold)
+class VolumeScoreThresholdAdmin(PlanSettingsAdminBase):
+    """Annual spend from which the volume criterion's score is suggested (docs/screening.md)."""
+
+    list_display = ["score", "min_annual_spend"]
+    list_editable = ["min_annual_spend"]
 
 
 @admin.register(AreaMapping)

@@ -41,10 +41,13 @@ from tenders.models import (
     ScoringCriterion,
     TenderCase,
 )
+from tenders.screening import VOLUME_CRITERION
 from tenders.services import Decision
+from tenders.ufo import screening as ufo_screening
 from tenders.ufo.forms import regions_of
 
 MONEY = {"max_digits": 15, "decimal_places": 2}
+SCREENING_MONEY = {"max_digits": 17, "decimal_places": 2}
 DETAIL_WRITE_ERRORS = {
     **WRITE_ERRORS,
     404: OpenApiResponse(description="No such object."),
@@ -421,6 +424,93 @@ class CandidateDecisionSerializer(serializers.Serializer):
     )
 
 
+class ScreeningRegionSerializer(serializers.Serializer):
+    region = serializers.CharField(allow_null=True, help_text="Region code; null for the total.")
+    name = serializers.CharField()
+    spend = serializers.DecimalField(help_text="Addressable spend, kr.", **SCREENING_MONEY)
+    covered_spend = serializers.DecimalField(
+        help_text="Spend in a category the region has a covering contract for.", **SCREENING_MONEY
+    )
+    on_contract_spend = serializers.DecimalField(
+        help_text="Of the covered spend, bought on a covering contract.", **SCREENING_MONEY
+    )
+    on_contract_share = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        allow_null=True,
+        help_text="Compliance, %: on-contract ÷ covered spend; null when nothing is covered.",
+    )
+    suppliers = serializers.IntegerField()
+
+
+class ScreeningSupplierSerializer(serializers.Serializer):
+    supplier_id = serializers.CharField()
+    name = serializers.CharField(allow_blank=True)
+    spend = serializers.DecimalField(**SCREENING_MONEY)
+    share = serializers.DecimalField(max_digits=7, decimal_places=1, allow_null=True)
+
+
+class ScreeningPeriodSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    regions = ScreeningRegionSerializer(many=True)
+    total = ScreeningRegionSerializer(
+        allow_null=True, help_text="All regions; null when you may see only your own."
+    )
+    top_suppliers = ScreeningSupplierSerializer(many=True)
+
+
+class ScreeningContractSerializer(serializers.Serializer):
+    region = serializers.CharField()
+    region_name = serializers.CharField()
+    title = serializers.CharField()
+    supplier = serializers.CharField()
+    category = serializers.CharField()
+    ends_on = serializers.DateField()
+
+
+class ScreeningFiguresSerializer(serializers.Serializer):
+    category = serializers.CharField()
+    prefix = serializers.CharField()
+    today = serializers.DateField()
+    as_of_month = serializers.CharField(
+        allow_null=True, help_text="YYYY-MM: the latest month with ledger lines."
+    )
+    all_regions = serializers.BooleanField()
+    annual_spend = serializers.DecimalField(allow_null=True, **SCREENING_MONEY)
+    last_12_months = ScreeningPeriodSerializer(allow_null=True)
+    full_year = serializers.IntegerField(allow_null=True)
+    last_full_year = ScreeningPeriodSerializer(allow_null=True)
+    contracts_ending_by = serializers.DateField()
+    contracts_ending = ScreeningContractSerializer(many=True)
+
+
+class VolumeSuggestionSerializer(serializers.Serializer):
+    criterion = serializers.CharField()
+    score = serializers.IntegerField()
+    annual_spend = serializers.DecimalField(**SCREENING_MONEY)
+
+
+class CandidateScreeningSerializer(serializers.Serializer):
+    current = ScreeningFiguresSerializer(help_text="The ledger's figures now.")
+    suggestion = VolumeSuggestionSerializer(
+        allow_null=True, help_text="The volume criterion's suggested score."
+    )
+    at_proposal = ScreeningFiguresSerializer(
+        allow_null=True, help_text="The figures when the area was proposed."
+    )
+
+
+def _suggestion_json(suggestion) -> dict | None:
+    if suggestion is None:
+        return None
+    return {
+        "criterion": VOLUME_CRITERION,
+        "score": suggestion.score,
+        "annual_spend": suggestion.annual_spend,
+    }
+
+
 class CandidateViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -458,8 +548,34 @@ class CandidateViewSet(
         require(permissions.can_propose_candidate(request.user))
         serializer = CandidateInputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        candidate = services.candidate_create(actor=request.user, **serializer.validated_data)
+        data = serializer.validated_data
+        candidate = services.candidate_create(
+            actor=request.user,
+            screening=ufo_screening.snapshot_for_proposal(code=data["category"].code),
+            **data,
+        )
         return self._answer(candidate, status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: CandidateScreeningSerializer, 404: DETAIL_WRITE_ERRORS[404]})
+    @action(detail=True, methods=["get"])
+    def screening(self, request, *args, **kwargs):
+        """The ledger's figures for the candidate's category and subtree: spend per region and
+        in total over the last 12 months and the last full year, the share on contract, the
+        suppliers, the contracts ending within 24 months, and the volume criterion's suggested
+        score. Chiefs, UFO members and the secretariat see every region; others their own."""
+        candidate = self.get_object()
+        current, suggestion = ufo_screening.screening_for(
+            request.user, code=candidate.category.code
+        )
+        at_proposal, _suggestion = ufo_screening.proposal_figures(
+            request.user, candidate.screening_at_proposal
+        )
+        data = {
+            "current": current.to_json(),
+            "suggestion": _suggestion_json(suggestion),
+            "at_proposal": at_proposal.to_json() if at_proposal else None,
+        }
+        return Response(CandidateScreeningSerializer(data).data)
 
     @extend_schema(request=None, responses={200: CandidateSerializer, **DETAIL_WRITE_ERRORS})
     @action(detail=True, methods=["post"])

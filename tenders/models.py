@@ -336,6 +336,32 @@ class ScoringCriterion(CodedList):
         verbose_name_plural = _("scoring criteria")
 
 
+class VolumeScoreThreshold(models.Model):
+    """A band of annual spend and the volume score it suggests (docs/screening.md).
+
+    The suggestion for a candidate is the score of the highest threshold its annual
+    spend (last 12 months, all regions) reaches; the scorer may give another score.
+    """
+
+    score = models.PositiveSmallIntegerField(
+        _("suggested score"),
+        unique=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    min_annual_spend = models.DecimalField(
+        _("from annual spend (kr.)"), validators=[MinValueValidator(Decimal("0"))], **MONEY
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["score"]
+        verbose_name = _("volume score threshold")
+        verbose_name_plural = _("volume score thresholds")
+
+    def __str__(self) -> str:
+        return f"{self.score}: {self.min_annual_spend}"
+
+
 class CandidateArea(models.Model):
     """A purchasing area the UFO group screens for a joint tender."""
 
@@ -393,6 +419,11 @@ class CandidateArea(models.Model):
         related_name="candidate",
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # The ledger's screening figures when the area was proposed (spend.screening's JSON):
+    # what the proposer saw, kept beside the live figures the candidate page shows.
+    screening_at_proposal = models.JSONField(
+        _("screening figures at proposal"), null=True, blank=True, editable=False
+    )
     history = HistoricalRecords()
 
     class Meta:

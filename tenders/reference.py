@@ -21,6 +21,7 @@ from tenders.models import (
     PlanSettings,
     SavingsMethod,
     ScoringCriterion,
+    VolumeScoreThreshold,
 )
 
 PLAN_REFERENCE_FILE = Path(__file__).resolve().parent / "data" / "plan_reference.json"
@@ -52,6 +53,15 @@ def plan_reference_load(*, path: Path = PLAN_REFERENCE_FILE) -> ReferenceLoadRes
                 result.created += 1
             else:
                 result.unchanged += 1
+    for entry in data.get("volume_score_thresholds", []):
+        _obj, created = VolumeScoreThreshold.objects.get_or_create(
+            score=entry["score"],
+            defaults={"min_annual_spend": Decimal(entry["min_annual_spend"])},
+        )
+        if created:
+            result.created += 1
+        else:
+            result.unchanged += 1
     for entry in data.get("area_mappings", []):
         values = dict(entry)
         prefix = values.pop("prefix")

@@ -345,7 +345,17 @@ def participation_exercise_option(
 
 
 @transaction.atomic
-def candidate_create(*, actor, title, category, plan_year, description="", proposer_region=None):
+def candidate_create(
+    *,
+    actor,
+    title,
+    category,
+    plan_year,
+    description="",
+    proposer_region=None,
+    screening: dict | None = None,
+):
+    """Propose a candidate area; ``screening``: the ledger's figures when it was proposed."""
     if not permissions.can_propose_candidate(actor):
         raise PermissionDenied(_("You may not propose candidate areas."))
     candidate = CandidateArea(
@@ -355,6 +365,7 @@ def candidate_create(*, actor, title, category, plan_year, description="", propo
         description=description,
         proposed_by=actor,
         proposer_region=proposer_region,
+        screening_at_proposal=screening,
     )
     candidate.full_clean(exclude=["proposed_by"])
     check_values(candidate)

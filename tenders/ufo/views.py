@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rfi import permissions
+from rfi.cpv import category_by_code
 from rfi.forms import apply_service_errors
-from rfi.models import Region
+from rfi.models import Category, Region
 from tenders import selectors, services
 from tenders.models import (
     CandidateArea,
@@ -25,7 +26,9 @@ from tenders.models import (
     ScoringCriterion,
     TenderCase,
 )
+from tenders.screening import VOLUME_CRITERION
 from tenders.services import Decision
+from tenders.ufo import screening as ufo_screening
 from tenders.ufo.forms import (
     CandidateForm,
     DecisionForm,
@@ -81,7 +84,12 @@ def candidates(request):
 
 @permissions.require(permissions.can_propose_candidate)
 def candidate_create(request):
-    form = CandidateForm(request.POST or None, user=request.user)
+    """Propose a candidate area; ``?category=&title=`` (e.g. from the off-contract spend page)
+    fill the form, and the category's screening figures are shown and kept with the area."""
+    initial = {
+        name: request.GET[name][:300] for name in ("category", "title") if request.GET.get(name)
+    }
+    form = CandidateForm(request.POST or None, initial=initial, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -92,13 +100,36 @@ def candidate_create(request):
                 plan_year=data["plan_year"],
                 description=data["description"],
                 proposer_region=data["proposer_region"],
+                screening=ufo_screening.snapshot_for_proposal(code=data["category"].code),
             )
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
             messages.success(request, _("The candidate area has been created."))
             return redirect("tenders:candidate", pk=candidate.pk)
-    return render(request, "tenders/ufo_candidate_form.html", {"form": form})
+    category = _category_of(form, initial.get("category"))
+    screening = suggestion = None
+    if category is not None:
+        screening, suggestion = ufo_screening.screening_for(request.user, code=category.code)
+    context = {
+        "form": form,
+        "screening_category": category,
+        "screening": screening,
+        "suggestion": suggestion,
+    }
+    return render(request, "tenders/ufo_candidate_form.html", context)
+
+
+def _category_of(form: CandidateForm, typed: str | None) -> Category | None:
+    """The category the form names: the valid posted one, else the one the link gave."""
+    if form.is_bound:
+        return form.cleaned_data.get("category") if hasattr(form, "cleaned_data") else None
+    if not typed:
+        return None
+    try:
+        return category_by_code(typed)
+    except ValidationError:
+        return None
 
 
 def _history(candidate: CandidateArea) -> list[dict]:
@@ -146,8 +177,16 @@ def candidate_detail(request, pk: int):
         .order_by("scorer__username")
     )
     user = request.user
+    screening, suggestion = ufo_screening.screening_for(user, code=candidate.category.code)
+    at_proposal, proposal_suggestion = ufo_screening.proposal_figures(
+        user, candidate.screening_at_proposal
+    )
     context = {
         "candidate": candidate,
+        "screening": screening,
+        "suggestion": suggestion,
+        "at_proposal": at_proposal,
+        "proposal_suggestion": proposal_suggestion,
         "ranking": ranking,
         "sheets": [
             {
@@ -206,7 +245,15 @@ def candidate_score(request, pk: int):
         else:
             messages.success(request, _("Your scores have been saved."))
             return redirect("tenders:candidate", pk=candidate.pk)
-    context = {"candidate": candidate, "form": form, "sheet": sheet, "is_open": is_open}
+    _screening, suggestion = ufo_screening.screening_for(request.user, code=candidate.category.code)
+    context = {
+        "candidate": candidate,
+        "form": form,
+        "sheet": sheet,
+        "is_open": is_open,
+        "suggestion": suggestion,
+        "volume_criterion": VOLUME_CRITERION,
+    }
     return render(request, "tenders/ufo_candidate_score.html", context)
 
 

@@ -379,6 +379,7 @@ ROUTES: dict[str, Route] = {
     "participation-exercise-option": Route(Access.API_POST_ONLY, kwargs=_api_participation_rm_pk),
     "candidate-list": Route(Access.API_MEMBERS),
     "candidate-detail": Route(Access.API_MEMBERS, kwargs=_ufo_candidate_pk),
+    "candidate-screening": Route(Access.API_MEMBERS, kwargs=_ufo_candidate_pk),
     "candidate-recommend": Route(Access.API_POST_ONLY, kwargs=_ufo_candidate_pk),
     "candidate-decide": Route(Access.API_POST_ONLY, kwargs=_ufo_candidate_pk),
     "scoresheet-list": Route(Access.API_MEMBERS),
