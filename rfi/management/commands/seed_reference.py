@@ -25,7 +25,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         result = collaboration_load(path=options["collaboration"], add_only=True)
         self.stdout.write(
-            f"Regions and partner bodies: {result.created} created, {result.unchanged} kept"
+            f"Regions and partner bodies: {result.created} created, "
+            f"{result.updated} with empty contact fields filled, {result.unchanged} kept"
         )
         started = time.perf_counter()
         cpv = categories_load_cpv(add_only=True)
