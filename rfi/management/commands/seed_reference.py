@@ -37,7 +37,8 @@ class Command(BaseCommand):
         plan = plan_reference_load()
         self.stdout.write(
             f"Tender plan reference data (opt-out reasons, scoring criteria, savings methods, "
-            f"settings): {plan.created} created, {plan.unchanged} unchanged"
+            f"settings): {plan.created} created, {plan.unchanged} unchanged; "
+            f"scoring rubric filled for {plan.rubrics_filled} criteria"
         )
         # kpi sits above rfi in the import chain (rfi ← … ← kpi): imported when the command runs.
         from kpi.services import strategy_load
