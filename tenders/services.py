@@ -514,6 +514,30 @@ def scoring_rubric_update(
     return criterion
 
 
+class RubricErrors(ValidationError):
+    """The rubric page's errors: criterion code → that criterion's ValidationError."""
+
+    def __init__(self, by_criterion: dict[str, ValidationError]):
+        self.by_criterion = by_criterion
+        super().__init__([m for e in by_criterion.values() for m in e.messages])
+
+
+@transaction.atomic
+def scoring_rubrics_update(
+    *, actor, rubrics: dict[ScoringCriterion, dict[int, tuple[str, str]]]
+) -> None:
+    """The rubric page: every criterion's texts saved together, or none (RubricErrors)."""
+    errors = {}
+    for criterion, texts in rubrics.items():
+        try:
+            scoring_rubric_update(actor=actor, criterion=criterion, texts=texts)
+        except ValidationError as error:
+            errors[criterion.code] = error
+    if errors:
+        transaction.set_rollback(True)
+        raise RubricErrors(errors)
+
+
 def suggest_lead_region(*, category) -> Region | None:
     """The region that has led most tenders in the same CPV group (first three digits)."""
     counts = (

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -255,17 +254,13 @@ def scoring_rubric(request):
     ]
     if request.method == "POST" and all([form.is_valid() for form in forms]):
         try:
-            with transaction.atomic():
-                for form in forms:
-                    try:
-                        services.scoring_rubric_update(
-                            actor=request.user, criterion=form.criterion, texts=form.texts()
-                        )
-                    except ValidationError as error:
-                        apply_service_errors(form, error)
-                        raise
-        except ValidationError:
-            pass
+            services.scoring_rubrics_update(
+                actor=request.user, rubrics={form.criterion: form.texts() for form in forms}
+            )
+        except services.RubricErrors as errors:
+            for form in forms:
+                if form.criterion.code in errors.by_criterion:
+                    apply_service_errors(form, errors.by_criterion[form.criterion.code])
         else:
             messages.success(request, _("The scoring rubric has been saved."))
             return redirect("tenders:scoring_rubric")

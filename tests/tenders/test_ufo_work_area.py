@@ -270,3 +270,20 @@ def test_the_api_takes_the_secretariats_reason(plan_reference, cpv, ufo_member, 
     assert refused.status_code == 400
     assert accepted.status_code == 200
     assert accepted.json()["recommendation_reason"] == "Frist"
+
+
+def test_a_control_character_in_one_criterion_saves_no_criterion(plan_reference, secretariat):
+    data = {}
+    for criterion in ScoringCriterion.objects.filter(active=True):
+        for n in range(1, 6):
+            data[f"{criterion.code}-da_{n}"] = criterion.rubric_text(n, "da")
+            data[f"{criterion.code}-en_{n}"] = criterion.rubric_text(n, "en")
+    data["volume-savings-da_1"] = "Ny tekst om volumen"
+    data["complexity-da_2"] = "Tekst med\x07klokke"
+
+    response = client_for(secretariat).post(reverse("tenders:scoring_rubric"), data)
+
+    assert response.status_code == 200
+    assert "U+0007" in text_of(response)
+    volume = ScoringCriterion.objects.get(code="volume-savings")
+    assert volume.rubric["1"]["da"].startswith("Lille samlet volumen")
