@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from rfi import permissions
@@ -28,8 +29,22 @@ class ReferenceDataAdmin(SimpleHistoryAdmin):
 
 @admin.register(Region)
 class RegionAdmin(ReferenceDataAdmin):
-    list_display = ["code", "name_da", "name_en", "active"]
+    list_display = ["code", "name_da", "name_en", "procurement_email", "active"]
     list_filter = ["active"]
+    fieldsets = [
+        (None, {"fields": ["code", "name_da", "name_en", "active"]}),
+        (
+            _("Procurement contact (public: shown to suppliers on the tender portal)"),
+            {
+                "fields": [
+                    "procurement_contact",
+                    "procurement_email",
+                    "procurement_phone",
+                    "procurement_url",
+                ]
+            },
+        ),
+    ]
 
 
 @admin.register(PartnerBody)

@@ -21,6 +21,16 @@ class Region(models.Model):
     name_da = models.CharField(_("Danish name"), max_length=200)
     name_en = models.CharField(_("English name"), max_length=200, blank=True)
     active = models.BooleanField(_("active"), default=True)
+    # The region's procurement contact, shown to suppliers on the public portal (public data).
+    procurement_contact = models.CharField(
+        _("procurement contact"),
+        max_length=200,
+        blank=True,
+        help_text=_("The unit or person suppliers contact, e.g. Koncern Indkøb."),
+    )
+    procurement_email = models.EmailField(_("procurement e-mail"), blank=True)
+    procurement_phone = models.CharField(_("procurement phone"), max_length=40, blank=True)
+    procurement_url = models.URLField(_("procurement web page"), blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -34,6 +44,18 @@ class Region(models.Model):
     @property
     def name(self) -> str:
         return _in_language(self.name_da, self.name_en)
+
+    @property
+    def has_procurement_contact(self) -> bool:
+        return any(getattr(self, name) for name in REGION_CONTACT_FIELDS)
+
+
+REGION_CONTACT_FIELDS = (
+    "procurement_contact",
+    "procurement_email",
+    "procurement_phone",
+    "procurement_url",
+)
 
 
 class PartnerBody(models.Model):

@@ -206,6 +206,21 @@ def can_recommend_candidate(user: User, candidate=None) -> bool:
     return is_secretariat(user) or has_role(user, Role.UFO)
 
 
+def can_recommend_before_all_scored(user: User, candidate=None) -> bool:
+    """The secretariat may recommend before every UFO member has scored, giving a reason."""
+    return is_secretariat(user)
+
+
+def can_use_ufo_menu(user: User) -> bool:
+    """The top-level UFO menu entry: UFO members, and the secretariat that runs the round."""
+    return is_secretariat(user) or has_role(user, Role.UFO)
+
+
+def can_edit_scoring_rubric(user: User) -> bool:
+    """What each score 1–5 means per criterion is the secretariat's to write."""
+    return is_secretariat(user)
+
+
 def can_decide_candidate(user: User, candidate=None) -> bool:
     """The decision page: the chiefs vote there, the secretariat records a meeting's decision."""
     return is_secretariat(user) or has_role(user, Role.CHIEF)

@@ -12,7 +12,7 @@ from django.db import transaction
 from knox.models import AuthToken
 
 from rfi.cpv import significant_prefix
-from rfi.models import Category, Membership, PartnerBody, Region
+from rfi.models import REGION_CONTACT_FIELDS, Category, Membership, PartnerBody, Region
 
 CPV_FILE = Path(__file__).resolve().parent / "data" / "cpv_2008.csv"
 CPV_FIELDS = ("check_digit", "label_en", "label_da", "label_sv", "label_nb")
@@ -98,6 +98,13 @@ def categories_load_cpv(*, path: Path = CPV_FILE, add_only: bool = False) -> Loa
     return result
 
 
+def _missing_contact(obj, entry: dict) -> list[str]:
+    """The region's contact fields that are empty and that the file fills."""
+    if not isinstance(obj, Region):
+        return []
+    return [k for k in REGION_CONTACT_FIELDS if entry.get(k) and not getattr(obj, k)]
+
+
 @transaction.atomic
 def collaboration_load(*, path: Path, add_only: bool = False) -> LoadResult:
     """Load regions and partner bodies from a collaboration file (JSON); idempotent.
@@ -119,6 +126,13 @@ def collaboration_load(*, path: Path, add_only: bool = False) -> LoadResult:
                 for k, v in entry.items():
                     setattr(obj, k, v)
                 obj.save()
+                result.updated += 1
+            elif add_only and (missing := _missing_contact(obj, entry)):
+                # Added later than the regions: an empty contact field is filled, an
+                # administrator's value is kept.
+                for k in missing:
+                    setattr(obj, k, entry[k])
+                obj.save(update_fields=missing)
                 result.updated += 1
             else:
                 result.unchanged += 1

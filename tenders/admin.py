@@ -70,6 +70,8 @@ class ScoringCriterionAdmin(PlanSettingsAdminBase):
     list_display = ["code", "label_da", "weight", "active", "order"]
     list_filter = ["active"]
     list_editable = ["weight", "active", "order"]
+    # The rubric (what each score means) is edited on /fup/ufo/kriterier/, which checks it.
+    exclude = ["rubric"]
 
 
 @admin.register(VolumeScoreThreshold)

@@ -343,6 +343,7 @@ class CandidateSerializer(serializers.ModelSerializer):
             "score_sheets",
             "missing_scorers",
             "recommended_at",
+            "recommendation_reason",
             "decided_by",
             "decided_at",
             "decision_reason",
@@ -391,6 +392,15 @@ class CandidateInputSerializer(serializers.Serializer):
         if region is not None and region not in regions_of(user):
             raise serializers.ValidationError(_("You can propose only for your own regions."))
         return region
+
+
+class CandidateRecommendSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="The secretariat's reason for recommending before every UFO member scored.",
+    )
 
 
 class CandidateDecisionSerializer(serializers.Serializer):
@@ -577,13 +587,23 @@ class CandidateViewSet(
         }
         return Response(CandidateScreeningSerializer(data).data)
 
-    @extend_schema(request=None, responses={200: CandidateSerializer, **DETAIL_WRITE_ERRORS})
+    @extend_schema(
+        request=CandidateRecommendSerializer,
+        responses={200: CandidateSerializer, **DETAIL_WRITE_ERRORS},
+    )
     @action(detail=True, methods=["post"])
     def recommend(self, request, *args, **kwargs):
-        """The UFO group recommends a scored candidate area to the chiefs."""
+        """The UFO group recommends a candidate area to the chiefs once every active UFO
+        member has scored; before that the secretariat may, giving a ``reason``."""
         candidate = self.get_object()
         require(permissions.can_recommend_candidate(request.user, candidate))
-        services.candidate_recommend(candidate=candidate, actor=request.user)
+        serializer = CandidateRecommendSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.candidate_recommend(
+            candidate=candidate,
+            actor=request.user,
+            reason=serializer.validated_data.get("reason", ""),
+        )
         return self._answer(candidate)
 
     @extend_schema(

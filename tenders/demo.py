@@ -635,7 +635,15 @@ def _load_candidates(rng: random.Random, cast: _Cast, today: dt.date) -> int:
     # secretariat), and one was rejected by a region's vote (unanimity: one rejection decides).
     best = sorted(created, key=lambda c: -c[1])[:4]
     for rank, (candidate, _quality) in enumerate(best):
-        services.candidate_recommend(candidate=candidate, actor=cast.ufo[0])
+        if services.scorers_missing(candidate) and cast.secretariat is not None:
+            # Not every UFO member scored: the secretariat recommends, with its reason.
+            services.candidate_recommend(
+                candidate=candidate,
+                actor=cast.secretariat,
+                reason="Skal nå chefmødet; de manglende scoringer følger.",
+            )
+        else:
+            services.candidate_recommend(candidate=candidate, actor=cast.ufo[0])
         if cast.chief is None:
             continue
         if rank == 0:

@@ -328,12 +328,30 @@ class ScoringCriterion(CodedList):
     )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     active = models.BooleanField(_("active"), default=True)
+    # What each score means: {"1": {"da": "…", "en": "…"}, …, "5": {…}}; the secretariat
+    # edits it on the rubric page (tenders.services.scoring_rubric_update).
+    rubric = models.JSONField(_("rubric"), default=dict, blank=True)
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["order", "code"]
         verbose_name = _("scoring criterion")
         verbose_name_plural = _("scoring criteria")
+
+    def rubric_text(self, score: int, language: str | None = None) -> str:
+        """What ``score`` (1–5) means for this criterion, in the language (Danish fallback)."""
+        entry = (self.rubric or {}).get(str(score)) or {}
+        if language is None:
+            return _in_language(entry.get("da", ""), entry.get("en", ""))
+        return entry.get(language, "")
+
+    def rubric_by_score(self) -> dict[str, str]:
+        """{"1": text, …, "5": text} in the current language; empty texts left out."""
+        texts = {str(n): self.rubric_text(n) for n in SCORE_RANGE}
+        return {score: text for score, text in texts.items() if text}
+
+
+SCORE_RANGE = range(1, 6)
 
 
 class VolumeScoreThreshold(models.Model):
@@ -401,6 +419,11 @@ class CandidateArea(models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    recommendation_reason = models.TextField(
+        _("reason for recommending before every UFO member scored"),
+        blank=True,
+        help_text=_("The secretariat's reason; kept in the history."),
+    )
     decision_reason = models.TextField(_("reason"), blank=True)
     postponed_to_year = models.PositiveIntegerField(_("postponed to"), null=True, blank=True)
     meeting_date = models.DateField(

@@ -25,12 +25,14 @@ from tenders.models import (
 )
 
 PLAN_REFERENCE_FILE = Path(__file__).resolve().parent / "data" / "plan_reference.json"
+SCORING_RUBRIC_FILE = Path(__file__).resolve().parent / "data" / "scoring_rubric.json"
 
 
 @dataclass
 class ReferenceLoadResult:
     created: int = 0
     unchanged: int = 0
+    rubrics_filled: int = 0
 
 
 @transaction.atomic
@@ -70,9 +72,26 @@ def plan_reference_load(*, path: Path = PLAN_REFERENCE_FILE) -> ReferenceLoadRes
             result.created += 1
         else:
             result.unchanged += 1
+    result.rubrics_filled = scoring_rubric_fill()
     if PlanSettings.objects.exists():
         result.unchanged += 1
     else:
         PlanSettings.objects.create(pk=1, **data.get("plan_settings", {}))
         result.created += 1
     return result
+
+
+def scoring_rubric_fill(*, path: Path = SCORING_RUBRIC_FILE) -> int:
+    """Give each criterion with an empty rubric the texts of the file; returns how many.
+
+    A rubric the secretariat has written (even partly) is left as it is.
+    """
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    filled = 0
+    for criterion in ScoringCriterion.objects.filter(code__in=[k for k in data if k[0] != "_"]):
+        if criterion.rubric:
+            continue
+        criterion.rubric = data[criterion.code]
+        criterion.save(update_fields=["rubric"])
+        filled += 1
+    return filled

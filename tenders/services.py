@@ -28,6 +28,7 @@ from rfi.models import Membership, Region
 from rfi.validation import check_values, date_error, merge_errors, text_error
 from tenders import selectors
 from tenders.models import (
+    SCORE_RANGE,
     AreaMapping,
     CandidateArea,
     CandidateVote,
@@ -428,19 +429,124 @@ def score_sheet_submit(
     return sheet
 
 
+def scorers_missing(candidate: CandidateArea) -> list:
+    """The active UFO members who have not submitted a score sheet for the candidate."""
+    scored = set(candidate.score_sheets.values_list("scorer_id", flat=True))
+    return [member for member in selectors.ufo_members() if member.pk not in scored]
+
+
 @transaction.atomic
-def candidate_recommend(*, candidate: CandidateArea, actor) -> CandidateArea:
+def candidate_recommend(*, candidate: CandidateArea, actor, reason: str = "") -> CandidateArea:
+    """Recommend a scored candidate to the chiefs once every active UFO member has scored.
+
+    Before that only the secretariat may recommend, and only with a stated reason, which
+    is kept on the candidate (and so in its history).
+    """
     if not permissions.can_recommend_candidate(actor, candidate):
         raise PermissionDenied(_("Only the UFO group recommends candidate areas."))
     if candidate.status != CandidateArea.Status.SCREENING:
         raise ValidationError(_("Only a candidate being scored can be recommended."))
     if not candidate.score_sheets.exists():
         raise ValidationError(_("Score the candidate before recommending it."))
+    reason = (reason or "").strip()
+    missing = scorers_missing(candidate)
+    if missing:
+        names = ", ".join(m.get_full_name() or m.get_username() for m in missing)
+        if not permissions.can_recommend_before_all_scored(actor, candidate):
+            raise ValidationError(
+                ngettext(
+                    "Every UFO member must score before the area is recommended; "
+                    "%(count)d has not: %(names)s.",
+                    "Every UFO member must score before the area is recommended; "
+                    "%(count)d have not: %(names)s.",
+                    len(missing),
+                )
+                % {"count": len(missing), "names": names}
+            )
+        if not reason:
+            raise ValidationError(
+                {
+                    "reason": _(
+                        "Give the reason for recommending before every UFO member has "
+                        "scored (still missing: %(names)s)."
+                    )
+                    % {"names": names}
+                }
+            )
+        errors: dict = {}
+        _refuse_bad_values(errors, texts={"reason": reason})
+        if errors:
+            raise ValidationError(errors)
+        candidate.recommendation_reason = reason
     candidate.status = CandidateArea.Status.RECOMMENDED
     candidate.recommended_at = timezone.now()
     _with_actor(candidate, actor)
     candidate.save()
     return candidate
+
+
+RUBRIC_TEXT_MAX = 500
+
+
+@transaction.atomic
+def scoring_rubric_update(
+    *, actor, criterion: ScoringCriterion, texts: dict[int, tuple[str, str]]
+) -> ScoringCriterion:
+    """Set what each score 1–5 means for a criterion: {score: (Danish, English)}.
+
+    The Danish text is required for every score (the form shows it to every scorer); the
+    English one may be left empty (then Danish is shown). Kept in the criterion's history.
+    """
+    if not permissions.can_edit_scoring_rubric(actor):
+        raise PermissionDenied(_("Only the secretariat edits the scoring rubric."))
+    errors: dict = {}
+    rubric = {}
+    for score in SCORE_RANGE:
+        danish, english = (part.strip() for part in texts.get(score, ("", "")))
+        for language, text in (("da", danish), ("en", english)):
+            name = f"{language}_{score}"
+            if language == "da" and not text:
+                errors.setdefault(name, []).append(
+                    _("Say what a score of %(score)d means.") % {"score": score}
+                )
+            elif len(text) > RUBRIC_TEXT_MAX:
+                errors.setdefault(name, []).append(
+                    _("At most %(max)d characters.") % {"max": RUBRIC_TEXT_MAX}
+                )
+            elif text and (message := text_error(text, multiline=False)):
+                errors.setdefault(name, []).append(message)
+        rubric[str(score)] = {"da": danish, "en": english}
+    if errors:
+        raise ValidationError(errors)
+    if rubric != criterion.rubric:
+        criterion.rubric = rubric
+        _with_actor(criterion, actor)
+        criterion.save(update_fields=["rubric"])
+    return criterion
+
+
+class RubricErrors(ValidationError):
+    """The rubric page's errors: criterion code → that criterion's ValidationError."""
+
+    def __init__(self, by_criterion: dict[str, ValidationError]):
+        self.by_criterion = by_criterion
+        super().__init__([m for e in by_criterion.values() for m in e.messages])
+
+
+@transaction.atomic
+def scoring_rubrics_update(
+    *, actor, rubrics: dict[ScoringCriterion, dict[int, tuple[str, str]]]
+) -> None:
+    """The rubric page: every criterion's texts saved together, or none (RubricErrors)."""
+    errors = {}
+    for criterion, texts in rubrics.items():
+        try:
+            scoring_rubric_update(actor=actor, criterion=criterion, texts=texts)
+        except ValidationError as error:
+            errors[criterion.code] = error
+    if errors:
+        transaction.set_rollback(True)
+        raise RubricErrors(errors)
 
 
 def suggest_lead_region(*, category) -> Region | None:

@@ -47,10 +47,17 @@ def guard(text) -> str:
 # CSV -------------------------------------------------------------------------------------------
 
 
-def csv_value(value):
-    """A value as a CSV cell: text guarded, dates ISO, None empty, numbers as they are."""
+def csv_value(value, decimal_mark: str = "."):
+    """A value as a CSV cell: text guarded, dates ISO, None empty, numbers as they are.
+
+    With ``decimal_mark=","`` (a Danish Excel's CSV) a decimal or float is written with a
+    decimal comma and no thousands separator; being a number it is never guarded.
+    """
     if value is None:
         return ""
+    if isinstance(value, float | Decimal) and decimal_mark != ".":
+        text = f"{value:f}" if isinstance(value, Decimal) else repr(value)
+        return text.replace(".", decimal_mark)
     if isinstance(value, bool | int | float | Decimal):
         return value
     if isinstance(value, dt.date | dt.datetime):
@@ -61,28 +68,47 @@ def csv_value(value):
 class CsvWriter:
     """csv.writer whose every row passes through csv_value."""
 
-    def __init__(self, stream, **options):
+    def __init__(self, stream, *, decimal_mark: str = ".", **options):
         self._writer = csv.writer(stream, **options)
+        self._decimal_mark = decimal_mark
 
     def writerow(self, row: Iterable):
-        return self._writer.writerow([csv_value(v) for v in row])
+        return self._writer.writerow([csv_value(v, self._decimal_mark) for v in row])
 
     def writerows(self, rows: Iterable[Iterable]) -> None:
         for row in rows:
             self.writerow(row)
 
 
-def csv_text(rows: Iterable[Iterable], *, delimiter: str = ",", lineterminator="\r\n") -> str:
+def csv_text(
+    rows: Iterable[Iterable],
+    *,
+    delimiter: str = ",",
+    lineterminator="\r\n",
+    decimal_mark: str = ".",
+) -> str:
     buffer = io.StringIO()
-    CsvWriter(buffer, delimiter=delimiter, lineterminator=lineterminator).writerows(rows)
+    CsvWriter(
+        buffer, delimiter=delimiter, lineterminator=lineterminator, decimal_mark=decimal_mark
+    ).writerows(rows)
     return buffer.getvalue()
 
 
 def csv_bytes(
-    rows: Iterable[Iterable], *, delimiter: str = ",", bom: bool = True, lineterminator="\r\n"
+    rows: Iterable[Iterable],
+    *,
+    delimiter: str = ",",
+    bom: bool = True,
+    lineterminator="\r\n",
+    decimal_mark: str = ".",
 ) -> bytes:
-    """UTF-8 CSV bytes; with a byte-order mark (the default) a Danish Excel reads æøå."""
-    text = csv_text(rows, delimiter=delimiter, lineterminator=lineterminator)
+    """UTF-8 CSV bytes; with a byte-order mark (the default) a Danish Excel reads æøå.
+
+    A Danish Excel opens ``delimiter=";", decimal_mark=","`` by double-click.
+    """
+    text = csv_text(
+        rows, delimiter=delimiter, lineterminator=lineterminator, decimal_mark=decimal_mark
+    )
     return text.encode("utf-8-sig" if bom else "utf-8")
 
 

@@ -1,7 +1,9 @@
 """The listing as open data: CSV and xlsx of every case the filter selects, public fields only.
 
-CSV is for machines: comma-separated, UTF-8 with a byte-order mark (so Excel reads
-the Danish letters), ISO dates, amounts with a decimal point. xlsx is for people:
+CSV opens in a Danish Excel by double-click: semicolon-separated, decimal comma, UTF-8
+with a byte-order mark (so Excel reads the Danish letters), ISO dates (Excel reads them
+as dates). ``?format=international`` gives the form most programs expect: comma-separated,
+decimal point (still UTF-8 with the mark). xlsx is for people:
 typed date and number cells. Both have one row per case, the same columns, and
 headers in the visitor's language. Both are written through rfi.spreadsheet.write: a
 title typed as ``=HYPERLINK(…)`` is text in either file, never a formula.
@@ -16,7 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from rfi.spreadsheet import write
 from rfi.validation import printable
-from suppliers.public.selectors import TABS, filter_public_tenders, public_regions, tab_of
+from suppliers.public.selectors import TABS, BadQuery, filter_public_tenders, public_regions, tab_of
 from suppliers.public.views import PublicRow, serve_file
 from tenders.models import TenderCase
 
@@ -78,9 +80,30 @@ def export_rows(request) -> list[list]:
     return rows
 
 
+CSV_FORMATS = {
+    # name: (separator, decimal mark)
+    "danish": (";", ","),
+    "international": (",", "."),
+}
+CSV_DEFAULT_FORMAT = "danish"
+
+
+def csv_format(request) -> tuple[str, str]:
+    """(separator, decimal mark) of ``?format=``: danish (the default) or international."""
+    name = request.GET.get("format", "") or CSV_DEFAULT_FORMAT
+    if name not in CSV_FORMATS:
+        raise BadQuery([_("format: give “danish” (the default) or “international”.")])
+    return CSV_FORMATS[name]
+
+
 def _csv(request) -> HttpResponse:
-    rows = export_rows(request)
-    content = write.csv_bytes([_columns(), *rows], delimiter=",", lineterminator="\r\n")
+    separator, mark = csv_format(request)
+    content = write.csv_bytes(
+        [_columns(), *export_rows(request)],
+        delimiter=separator,
+        decimal_mark=mark,
+        lineterminator="\r\n",
+    )
     response = HttpResponse(content, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="udbud.csv"'
     return response

@@ -17,7 +17,7 @@ from django.http import QueryDict
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from rfi.models import Category, PartnerBody, Region
+from rfi.models import REGION_CONTACT_FIELDS, Category, PartnerBody, Region
 from rfi.templatetags.rfi_format import money
 from tenders.models import Participation, TenderCase
 
@@ -346,6 +346,17 @@ def filter_public_tenders(
     )
     _validate(tender_filter)
     return tender_filter
+
+
+def public_contact(tender: TenderCase) -> Region | None:
+    """The lead region with its procurement contact (public by design), or None."""
+    if not tender.lead_region_id:
+        return None
+    return (
+        Region.objects.filter(pk=tender.lead_region_id)
+        .only("id", "code", "name_da", "name_en", *REGION_CONTACT_FIELDS)
+        .first()
+    )
 
 
 def public_tender(reference: str) -> TenderCase | None:

@@ -30,6 +30,7 @@ from suppliers.public.selectors import (
     category_tree_choices,
     filter_public_tenders,
     public_change_log,
+    public_contact,
     public_regions,
     public_tender,
     quarter_of,
@@ -171,6 +172,37 @@ def quarter_label(day) -> str:
     if not found:
         return ""
     return _("Q%(quarter)s %(year)s") % {"quarter": found[1], "year": found[0]}
+
+
+def _same_word(first: str, second: str) -> bool:
+    """Two words that differ at most by an ending ("Aktuelle"/"Aktuel", "Afsluttede"/"Afsluttet")."""
+    a, b = first.casefold(), second.casefold()
+    common = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        common += 1
+    return common >= 4 and common >= min(len(a), len(b)) - 1
+
+
+def phase_label(tender: TenderCase, tab: str | None) -> str:
+    """The case's phase for suppliers: the tab, with the status only where it adds something.
+
+    Only a completed case still in its contract period says so; elsewhere the status
+    repeats the tab ("Kommende (Kommende)", "Aktuelle (Aktuel)", "Afsluttede
+    (Afsluttet)") or contradicts it ("Planned" under the current tab: published, not yet
+    started). A status label that shares a word with the tab is never added.
+    """
+    status = str(tender.get_status_display())
+    if tab is None:
+        return status
+    label = str(dict(TABS)[tab])
+    if tender.status != TenderCase.Status.IN_CONTRACT:
+        return label
+    words = label.split()
+    if any(_same_word(w, s) for w in words for s in status.split()):
+        return label
+    return f"{label} ({status})"
 
 
 def _query(params: QueryDict, **changes) -> str:
@@ -330,7 +362,11 @@ def detail(request, reference: str):
             "tender": tender,
             "row": PublicRow(tender, public_regions(tender)),
             "tab_label": dict(TABS).get(tab, tender.get_status_display()),
+            "phase": phase_label(tender, tab),
             "tab": tab,
+            "contact": public_contact(tender),
+            # The alert sign-up starts from this case's category.
+            "values": {"category": tender.category.code},
             "milestones": [
                 (_("Expected tender start"), tender.expected_tender_start, True),
                 (_("Publication"), tender.publication_date, False),

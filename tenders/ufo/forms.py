@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from rfi import permissions
 from rfi.forms import AmountField, CategoryCodeField, DateInput
 from rfi.models import PartnerBody, Region
-from tenders.models import SavingsMethod, ScoreSheet, ScoringCriterion
+from tenders.models import SCORE_RANGE, SavingsMethod, ScoreSheet, ScoringCriterion
 from tenders.services import Decision
 
 SCORE_CHOICES = [(str(n), str(n)) for n in range(1, 6)]
@@ -96,8 +96,14 @@ class ScoreForm(forms.Form):
             self.fields["other_body_comment"].initial = sheet.other_body_comment
 
     def rows(self):
-        """(criterion, score field, comment field) for the template."""
-        return [(c, self[f"score_{c.code}"], self[f"comment_{c.code}"]) for c in self.criteria]
+        """(criterion, [(radio, what the score means)], score field, comment field)."""
+        rows = []
+        for criterion in self.criteria:
+            score = self[f"score_{criterion.code}"]
+            meanings = criterion.rubric_by_score()
+            radios = [(radio, meanings.get(str(radio.data["value"]), "")) for radio in score]
+            rows.append((criterion, radios, score, self[f"comment_{criterion.code}"]))
+        return rows
 
     def scores(self) -> dict[str, tuple[int, str]]:
         data = self.cleaned_data
@@ -108,6 +114,43 @@ class ScoreForm(forms.Form):
 
     def error_map(self) -> dict[str, str]:
         return {c.code: f"score_{c.code}" for c in self.criteria}
+
+
+class RecommendForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for recommending before every UFO member has scored"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=2000,
+    )
+
+
+class RubricForm(forms.Form):
+    """What each score 1–5 means for one criterion, in Danish (required) and English."""
+
+    def __init__(self, *args, criterion: ScoringCriterion, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.criterion = criterion
+        for score in SCORE_RANGE:
+            for language, label, required in (
+                ("da", _("%(score)d – Danish"), True),
+                ("en", _("%(score)d – English"), False),
+            ):
+                self.fields[f"{language}_{score}"] = forms.CharField(
+                    label=label % {"score": score},
+                    required=required,
+                    max_length=500,
+                    initial=criterion.rubric_text(score, language),
+                    widget=forms.Textarea(attrs={"rows": 2}),
+                )
+
+    def rows(self):
+        """(score, Danish field, English field) for the template."""
+        return [(n, self[f"da_{n}"], self[f"en_{n}"]) for n in SCORE_RANGE]
+
+    def texts(self) -> dict[int, tuple[str, str]]:
+        data = self.cleaned_data
+        return {n: (data.get(f"da_{n}", ""), data.get(f"en_{n}", "")) for n in SCORE_RANGE}
 
 
 class DecisionForm(forms.Form):

@@ -7,6 +7,7 @@ from tenders.ufo import views
 urlpatterns = [
     path("ufo/", views.candidates, name="candidates"),
     path("ufo/ny/", views.candidate_create, name="candidate_create"),
+    path("ufo/kriterier/", views.scoring_rubric, name="scoring_rubric"),
     path("ufo/<int:pk>/", views.candidate_detail, name="candidate"),
     path("ufo/<int:pk>/score/", views.candidate_score, name="candidate_score"),
     path("ufo/<int:pk>/anbefal/", views.candidate_recommend, name="candidate_recommend"),

@@ -32,6 +32,8 @@ from tenders.ufo import screening as ufo_screening
 from tenders.ufo.forms import (
     CandidateForm,
     DecisionForm,
+    RecommendForm,
+    RubricForm,
     SavingsForm,
     ScoreForm,
 )
@@ -78,6 +80,7 @@ def candidates(request):
             (label, counts.get(value, 0)) for value, label in CandidateArea.Status.choices
         ],
         "can_propose": permissions.can_propose_candidate(request.user),
+        "can_edit_rubric": permissions.can_edit_scoring_rubric(request.user),
     }
     return render(request, "tenders/ufo_candidates.html", context)
 
@@ -142,6 +145,9 @@ def _history(candidate: CandidateArea) -> list[dict]:
         if previous is not None:
             delta = record.diff_against(previous)
             changed = [str(labels.get(c.field, c.field)) for c in delta.changes]
+        reason_given = record.recommendation_reason and (
+            previous is None or previous.recommendation_reason != record.recommendation_reason
+        )
         entries.append(
             {
                 "date": record.history_date,
@@ -149,6 +155,7 @@ def _history(candidate: CandidateArea) -> list[dict]:
                 "created": record.history_type == "+",
                 "status": record.get_status_display(),
                 "changed": changed,
+                "reason": record.recommendation_reason if reason_given else "",
             }
         )
     return entries
@@ -177,16 +184,20 @@ def candidate_detail(request, pk: int):
         .order_by("scorer__username")
     )
     user = request.user
-    screening, suggestion = ufo_screening.screening_for(user, code=candidate.category.code)
+    figures, suggestion = ufo_screening.screening_for(user, code=candidate.category.code)
     at_proposal, proposal_suggestion = ufo_screening.proposal_figures(
         user, candidate.screening_at_proposal
     )
+    in_screening = candidate.status == CandidateArea.Status.SCREENING
+    missing = services.scorers_missing(candidate) if in_screening else []
+    may_recommend = permissions.can_recommend_candidate(user, candidate) and in_screening
     context = {
         "candidate": candidate,
-        "screening": screening,
+        "screening": figures,
         "suggestion": suggestion,
         "at_proposal": at_proposal,
         "proposal_suggestion": proposal_suggestion,
+        "missing_scorers": [_person(m) for m in missing],
         "ranking": ranking,
         "sheets": [
             {
@@ -202,8 +213,13 @@ def candidate_detail(request, pk: int):
         "votes": _votes(candidate),
         "can_score": permissions.can_score_candidate(user, candidate)
         and candidate.status in (CandidateArea.Status.SCREENING, CandidateArea.Status.RECOMMENDED),
-        "can_recommend": permissions.can_recommend_candidate(user, candidate)
-        and candidate.status == CandidateArea.Status.SCREENING,
+        # Once every active UFO member has scored; before that the secretariat, with a reason.
+        "can_recommend": may_recommend and sheets.exists() and not missing,
+        "can_recommend_with_reason": may_recommend
+        and bool(missing)
+        and sheets.exists()
+        and permissions.can_recommend_before_all_scored(user, candidate),
+        "recommend_form": RecommendForm(),
         "can_decide": permissions.can_decide_candidate(user, candidate)
         and candidate.status == CandidateArea.Status.RECOMMENDED,
         "decided": candidate.status
@@ -261,14 +277,41 @@ def candidate_score(request, pk: int):
 @permissions.require(permissions.can_recommend_candidate)
 def candidate_recommend(request, pk: int):
     candidate = get_object_or_404(CandidateArea, pk=pk)
+    form = RecommendForm(request.POST)
+    form.is_valid()
     try:
-        services.candidate_recommend(candidate=candidate, actor=request.user)
+        services.candidate_recommend(
+            candidate=candidate, actor=request.user, reason=form.cleaned_data.get("reason", "")
+        )
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
     else:
         messages.success(request, _("The candidate area has been recommended to the chiefs."))
     return redirect("tenders:candidate", pk=candidate.pk)
+
+
+@permissions.require(permissions.can_edit_scoring_rubric)
+def scoring_rubric(request):
+    """The secretariat writes what each score 1–5 means for each active criterion."""
+    criteria = list(ScoringCriterion.objects.filter(active=True))
+    forms = [
+        RubricForm(request.POST or None, criterion=criterion, prefix=criterion.code)
+        for criterion in criteria
+    ]
+    if request.method == "POST" and all([form.is_valid() for form in forms]):
+        try:
+            services.scoring_rubrics_update(
+                actor=request.user, rubrics={form.criterion: form.texts() for form in forms}
+            )
+        except services.RubricErrors as errors:
+            for form in forms:
+                if form.criterion.code in errors.by_criterion:
+                    apply_service_errors(form, errors.by_criterion[form.criterion.code])
+        else:
+            messages.success(request, _("The scoring rubric has been saved."))
+            return redirect("tenders:scoring_rubric")
+    return render(request, "tenders/ufo_scoring_rubric.html", {"forms": forms})
 
 
 def _votes(candidate: CandidateArea) -> list[dict]:

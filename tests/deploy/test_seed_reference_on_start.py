@@ -46,7 +46,10 @@ def test_a_restart_keeps_what_an_administrator_edited(seeded):
     assert (ski.active, ski.name_da) == (False, "SKI (udgået)")
     assert Category.objects.get(code="90910000").label_da == "Rengøring (egen tekst)"
     assert Category.objects.get(code="90911000").parent == division
-    assert "Regions and partner bodies: 0 created, 10 kept" in output
+    assert (
+        "Regions and partner bodies: 0 created, 0 with empty contact fields filled, 10 kept"
+        in output
+    )
     assert "CPV: 0 created, 9454 kept" in output
 
 

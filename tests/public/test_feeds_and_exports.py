@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import gzip
 import io
+from decimal import Decimal
 
 import feedparser
 import icalendar
@@ -14,6 +15,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from tenders.models import TenderCase
 from tests.public.conftest import english_client
 
 pytestmark = pytest.mark.django_db
@@ -117,7 +119,7 @@ def test_csv_holds_what_the_page_shows_for_the_filter(plan):
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     assert text.startswith("\ufeff")
-    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
     assert [row["Reference"] for row in rows] == ["FUP-2026-101", "FUP-2026-103"]
     sutures = rows[0]
     assert sutures["Title"] == "Sutur og hæftemateriale"
@@ -127,13 +129,13 @@ def test_csv_holds_what_the_page_shows_for_the_filter(plan):
     assert sutures["On an option"] == "Capital Region of Denmark"
     assert sutures["Expected tender start"] == "2027-05-15"
     assert sutures["Contract end"] == "2032-02-28"
-    assert sutures["Estimated annual value"] == "12500000.00"
+    assert sutures["Estimated annual value"] == "12500000,00"
     assert sutures["Link"].endswith("/udbud/FUP-2026-101/")
 
 
 def test_csv_without_a_tab_holds_every_publishable_case(plan):
     text = get("csv").content.decode("utf-8").lstrip("\ufeff")
-    references = {row[0] for row in list(csv.reader(io.StringIO(text)))[1:]}
+    references = {row[0] for row in list(csv.reader(io.StringIO(text), delimiter=";"))[1:]}
 
     assert references == {
         "FUP-2026-101",
@@ -143,6 +145,51 @@ def test_csv_without_a_tab_holds_every_publishable_case(plan):
         "FUP-2026-102",
         "FUP-2026-103",
     }
+
+
+def test_csv_opens_in_a_danish_excel_semicolons_decimal_comma_and_bom(plan):
+    plan["sutures"].estimated_annual_value = Decimal("12500000.50")
+    plan["sutures"].title = "Sutur; hæfteklammer"
+    plan["sutures"].save()
+
+    content = get_in_english("csv", tab="upcoming").content
+
+    assert content.startswith(b"\xef\xbb\xbf")  # UTF-8 byte-order mark
+    lines = content.decode("utf-8-sig").split("\r\n")
+    assert lines[0].startswith("Reference;Title;Phase;")
+    # A semicolon inside a title is quoted, the amount has a decimal comma, no thousands mark.
+    assert lines[1].startswith('FUP-2026-101;"Sutur; hæfteklammer";Upcoming;33141000-0;')
+    assert ";12500000,50;" in lines[1]
+    assert ";2027-05-15;" in lines[1]
+
+
+def test_csv_international_form_has_commas_and_a_decimal_point(plan):
+    plan["sutures"].estimated_annual_value = Decimal("12500000.50")
+    plan["sutures"].save()
+
+    content = get_in_english("csv", tab="upcoming", format="international").content
+
+    assert content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+    assert rows[0]["Reference"] == "FUP-2026-101"
+    assert rows[0]["Estimated annual value"] == "12500000.50"
+    assert content.decode("utf-8-sig").startswith("Reference,Title,Phase,")
+
+
+def test_csv_unknown_format_is_400(plan):
+    response = get("csv", format="excel")
+
+    assert response.status_code == 400
+    assert "international" in response.content.decode()
+
+
+def test_csv_keeps_its_formula_guard_in_the_danish_form(plan):
+    plan["sutures"].description = ""
+    TenderCase.objects.filter(pk=plan["sutures"].pk).update(title='=HYPERLINK("http://x","y")')
+
+    text = get("csv", tab="upcoming").content.decode("utf-8-sig")
+
+    assert ';"\'=HYPERLINK(""http://x"",""y"")";' in text
 
 
 def test_xlsx_has_typed_cells_for_the_filter(plan):

@@ -285,6 +285,7 @@ ROUTES: dict[str, Route] = {
     "tenders:option_exercise": Route(Access.POST_ONLY, kwargs=_plan_participation_rm),
     "tenders:candidates": Route(Access.MEMBERS),
     "tenders:candidate_create": Route(Access.PROPOSERS),
+    "tenders:scoring_rubric": Route(Access.SECRETARIAT),
     "tenders:candidate": Route(Access.MEMBERS, kwargs=_ufo_candidate_pk),
     "tenders:candidate_score": Route(Access.UFO, kwargs=_ufo_candidate_pk),
     "tenders:candidate_recommend": Route(Access.POST_ONLY, kwargs=_ufo_candidate_pk),

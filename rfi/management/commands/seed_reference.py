@@ -25,7 +25,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         result = collaboration_load(path=options["collaboration"], add_only=True)
         self.stdout.write(
-            f"Regions and partner bodies: {result.created} created, {result.unchanged} kept"
+            f"Regions and partner bodies: {result.created} created, "
+            f"{result.updated} with empty contact fields filled, {result.unchanged} kept"
         )
         started = time.perf_counter()
         cpv = categories_load_cpv(add_only=True)
@@ -36,7 +37,8 @@ class Command(BaseCommand):
         plan = plan_reference_load()
         self.stdout.write(
             f"Tender plan reference data (opt-out reasons, scoring criteria, savings methods, "
-            f"settings): {plan.created} created, {plan.unchanged} unchanged"
+            f"settings): {plan.created} created, {plan.unchanged} unchanged; "
+            f"scoring rubric filled for {plan.rubrics_filled} criteria"
         )
         # kpi sits above rfi in the import chain (rfi ← … ← kpi): imported when the command runs.
         from kpi.services import strategy_load
