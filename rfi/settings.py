@@ -183,6 +183,15 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=7, minute=5),
         "options": {"expires": 3600},
     },
+    # Daily at 07:10: contract owners are mailed 90 and 30 days before an extension
+    # option's notice deadline (suppliers/regional.py); the deadlines fall on exact days, so
+    # it runs every day, and an ExtensionReminder row stops a second mail. Dropped if still
+    # queued after an hour: the next day's run is the next chance.
+    "suppliers-extension-reminders": {
+        "task": "suppliers.send_extension_reminders",
+        "schedule": crontab(hour=7, minute=10),
+        "options": {"expires": 3600},
+    },
     # Daily at 06:30: suppliers' alert digests of new and changed public tenders (one mail
     # a day at most; SentChange rows stop a second mail for the same change), and the purge
     # of unconfirmed and unsubscribed addresses. A run still queued two hours later is
