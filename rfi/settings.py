@@ -383,6 +383,7 @@ SPECTACULAR_SETTINGS = {
         "TenderKindEnum": "tenders.models.TenderCase.Kind",
         "ParticipationStatusEnum": "tenders.models.Participation.Status",
         "ImportBatchStatusEnum": "spend.models.ImportBatch.Status",
+        "ContractExtensionDecisionEnum": "suppliers.models.ContractExtension.Decision",
     },
 }
 
