@@ -504,6 +504,9 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "spend.importer.upload.UnnamedTemporaryFileUploadHandler",
 ]
+# A contract's documents (signed contract, appendices: PDF, .docx, .xlsx), kept under
+# MEDIA_ROOT/contracts/ and handed out only by suppliers.regional_views.document_download.
+CONTRACT_DOCUMENT_MAX_BYTES = env.int("CONTRACT_DOCUMENT_MAX_BYTES", default=25 * 1024 * 1024)
 # Enforced while the upload streams (FILE_UPLOAD_MAX_MEMORY_SIZE is not a limit).
 LEDGER_MAX_UPLOAD_BYTES = env.int("LEDGER_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
 # Superseded uploads' files (and error reports) are deleted this many days after they were
