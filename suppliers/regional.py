@@ -74,6 +74,8 @@ def tender_award(
     _date_errors(
         errors, award_date=award_date, contract_start=contract_start, contract_end=contract_end
     )
+    if tender.status == TenderCase.Status.CANCELLED:
+        errors.setdefault("award_date", []).append(_("A cancelled case is not awarded."))
     if errors:
         raise ValidationError(errors)
     status = tender.status
@@ -103,7 +105,7 @@ def regional_contracts_sync(
     tender = TenderCase.objects.select_for_update().get(pk=tender.pk)
     existing = Contract.objects.filter(tender=tender)
     if supplier is None:
-        first = existing.filter(offered_on__isnull=False).order_by("pk").first()
+        first = existing.order_by("pk").first()
         supplier = first.supplier if first else None
     if supplier is None or tender.award_date is None:
         return []

@@ -507,7 +507,7 @@ def regional_contracts(*, tender: TenderCase, user, today: dt.date | None = None
     today = today or timezone.localdate()
     participations = {p.region_id: p for p in tender.participations.all()}
     contracts = (
-        Contract.objects.filter(tender=tender, offered_on__isnull=False)
+        Contract.objects.filter(tender=tender)
         .select_related("region", "supplier", "owner", "signed_by")
         .order_by("region__code", "pk")
     )

@@ -272,6 +272,9 @@ def participation_decide(
     participation.decided_at = timezone.now()
     _with_actor(participation, actor)
     participation.save()
+    if tender.award_date and status == statuses.FULL:
+        # A region joining in full after the award gets its own contract too.
+        enqueue_on_commit(REGIONAL_CONTRACTS_TASK, tender.pk)
     return participation
 
 

@@ -408,3 +408,65 @@ def test_extension_for_another_regions_contract_is_refused(extension, officer_rs
         regional.extension_decide(extension=extension, actor=officer_rsd, decision="declined")
     extension.refresh_from_db()
     assert extension.decision == ContractExtension.Decision.PENDING
+
+
+def test_the_lead_records_the_award_on_its_page_and_the_regions_get_contracts(
+    joint_case, officer_rm, officer_rsd
+):
+    url = reverse("suppliers:tender_award", args=[joint_case.reference])
+    data = {
+        "supplier_identifier": "31457826",
+        "supplier_name": "Nordisk Medico A/S",
+        "award_date": "2026-01-10",
+        "contract_start": "2026-02-01",
+        "contract_end": "2028-01-31",
+    }
+
+    refused = client_for(officer_rsd).post(url, data)
+    answer = client_for(officer_rm).post(url, data)
+
+    assert refused.status_code == 403
+    assert answer.status_code == 302
+    assert answer["Location"] == reverse("tenders:detail", args=[joint_case.reference])
+    contracts = Contract.objects.filter(tender=joint_case).order_by("region__code")
+    assert [(c.region.code, c.supplier.identifier) for c in contracts] == [
+        ("RM", "31457826"),
+        ("RSD", "31457826"),
+    ]
+
+
+def test_a_region_that_joins_in_full_after_the_award_gets_its_contract(
+    joint_case, officer_rm, supplier, regions, django_capture_on_commit_callbacks
+):
+    award(joint_case, officer_rm, supplier)
+    officer_rsj = MembershipFactory(
+        user__username="officer_rsj", region=regions["RSJ"], role=Membership.Role.OFFICER
+    ).user
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tender_services.participation_decide(
+            participation=joint_case.participations.get(region__code="RSJ"),
+            actor=officer_rsj,
+            status=Participation.Status.FULL,
+        )
+
+    assert contract_of(joint_case, "RSJ").offered_on == AWARD
+
+
+def test_the_public_tender_page_shows_no_contract_document(joint_case, officer_rm, supplier):
+    joint_case.is_publishable = True
+    joint_case.save()
+    award(joint_case, officer_rm, supplier)
+    rm = contract_of(joint_case, "RM")
+    client_for(officer_rm).post(
+        reverse("suppliers:document_upload", args=[rm.pk]),
+        {"kind": "signed", "file": SimpleUploadedFile("hemmelig-kontrakt.pdf", PDF)},
+    )
+    document = rm.documents.get()
+
+    page = Client().get(reverse("public:detail", args=[joint_case.reference]))
+
+    assert page.status_code == 200
+    assert "hemmelig-kontrakt" not in page.content.decode()
+    assert document.file.name not in page.content.decode()
+    assert "/dokumenter/" not in page.content.decode()
