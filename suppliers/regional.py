@@ -202,6 +202,8 @@ def contract_sign(*, contract: Contract, actor, signed_on: dt.date, owner=None) 
         raise ValidationError(errors)
     contract.signed_on = signed_on
     contract.signed_by = actor
+    if owner is None and contract.owner_id is None and not _owner_errors(contract, actor):
+        owner = actor  # until someone else is named, the officer who signed follows it
     if owner is not None:
         contract.owner = owner
     _with_actor(contract, actor)

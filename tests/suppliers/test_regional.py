@@ -169,6 +169,22 @@ def test_unsigned_is_flagged_from_30_days_after_award(joint_case, officer_rm, su
     assert not regional.unsigned_too_long(rsd, dt.date(2026, 3, 1))
 
 
+def test_the_officer_who_signs_owns_a_contract_without_owner(
+    joint_case, officer_rm, officer_rsd, supplier, secretariat
+):
+    award(joint_case, officer_rm, supplier)
+
+    regional.contract_sign(
+        contract=contract_of(joint_case, "RSD"), actor=officer_rsd, signed_on=dt.date(2026, 2, 1)
+    )
+    regional.contract_sign(
+        contract=contract_of(joint_case, "RM"), actor=secretariat, signed_on=dt.date(2026, 2, 1)
+    )
+
+    assert contract_of(joint_case, "RSD").owner == officer_rsd
+    assert contract_of(joint_case, "RM").owner is None  # the secretariat is no region's user
+
+
 def test_case_page_shows_who_signed_and_flags_the_late_region(
     joint_case, officer_rm, officer_rsd, supplier
 ):
