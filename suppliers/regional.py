@@ -295,19 +295,31 @@ def extension_decide(*, extension: ContractExtension, actor, decision: str) -> C
     return extension
 
 
+def _reminder_stage(days_left: int) -> int | None:
+    """The reminder owed with ``days_left`` to the deadline: 90 (from 90 days before), then
+    30 (from 30 days before, until the deadline); None before 90 days or after it."""
+    for stage in sorted(REMINDER_DAYS):
+        if 0 <= days_left <= stage:
+            return stage
+    return None
+
+
 def extension_reminders_send(*, today: dt.date | None = None) -> int:
     """Mail the owner of each pending extension 90 and 30 days before its notice deadline.
 
-    A contract without an owner: its region's officers. One ExtensionReminder row per
-    (extension, deadline, days before), created in the same transaction as the mail is
-    sent, keeps a second run from mailing again; a failed mail rolls it back for the next
-    run. Returns the number of reminders sent.
+    A contract without an owner: its region's officers. Each reminder is sent once: one
+    ExtensionReminder row per (extension, deadline, stage), created in the same transaction
+    as the mail is sent, keeps a second run from mailing again, and a failed mail rolls it
+    back for the next run. A day the beat missed is caught up the next day (the 90-day
+    reminder then says 89 days); an option registered 20 days before its deadline gets the
+    30-day reminder at once. Returns the number of reminders sent.
     """
     today = today or timezone.localdate()
     due = (
         ContractExtension.objects.filter(
             decision=ContractExtension.Decision.PENDING,
-            notice_deadline__in=[today + dt.timedelta(days=d) for d in REMINDER_DAYS],
+            notice_deadline__gte=today,
+            notice_deadline__lte=today + dt.timedelta(days=max(REMINDER_DAYS)),
         )
         .select_related("contract__region", "contract__owner", "contract__supplier")
         .order_by("notice_deadline", "pk")
@@ -316,12 +328,15 @@ def extension_reminders_send(*, today: dt.date | None = None) -> int:
     for extension in due:
         contract = extension.contract
         days_before = (extension.notice_deadline - today).days
+        stage = _reminder_stage(days_before)
+        if stage is None:
+            continue
         try:
             with transaction.atomic():
                 reminder, created = ExtensionReminder.objects.get_or_create(
                     extension=extension,
                     notice_deadline=extension.notice_deadline,
-                    days_before=days_before,
+                    days_before=stage,
                 )
                 if not created:
                     continue

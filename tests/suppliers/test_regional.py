@@ -268,6 +268,18 @@ def test_the_owner_is_reminded_90_and_30_days_before_the_notice_deadline_once(
     assert sorted(ExtensionReminder.objects.values_list("days_before", flat=True)) == [30, 90]
 
 
+def test_a_missed_reminder_day_is_caught_up_and_still_sent_once(extension, officer_rm):
+    officer_rm.email = "owner@rm.dk"
+    officer_rm.save()
+
+    # the beat did not run on 01-04-2027 (90 days before 30-06-2027)
+    assert regional.extension_reminders_send(today=dt.date(2027, 4, 2)) == 1
+    assert regional.extension_reminders_send(today=dt.date(2027, 4, 3)) == 0
+    assert regional.extension_reminders_send(today=dt.date(2027, 7, 1)) == 0  # deadline passed
+
+    assert "89" in mail.outbox[0].body
+
+
 def test_a_decided_extension_is_not_reminded_and_exercising_extends_the_contract(
     extension, officer_rm
 ):
