@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -226,8 +227,6 @@ def contract_set_owner(*, contract: Contract, actor, owner) -> Contract:
 
 def owner_choices(contract: Contract):
     """The users who may own the contract: its region's officers and chief."""
-    from django.contrib.auth import get_user_model
-
     return (
         get_user_model()
         .objects.filter(
