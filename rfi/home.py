@@ -26,13 +26,14 @@ from kpi.dashboard import fmt, target_text
 from rfi import formatting, permissions
 from rfi.models import Membership, Region
 from spend.models import ImportBatch
-from suppliers.selectors import add_months, contract_list
+from suppliers.selectors import add_months, contract_list, extension_decisions_due
 from tenders.models import CandidateArea, Participation, PlanSettings, ScoreSheet, TenderCase
 from tenders.selectors import ufo_members
 
 Role = Membership.Role
 
 OPTION_HORIZON_DAYS = 90
+EXTENSION_HORIZON_DAYS = 90
 CONTRACT_HORIZON_MONTHS = 12
 PENDING_TOO_LONG_DAYS = 30
 FAILED_IMPORT_DAYS = 30
@@ -352,7 +353,31 @@ def kpis_off_target(region: Region) -> tuple[TaskList, int | None]:
     return task_list, year
 
 
-def chief_section(region: Region) -> Section:
+def extension_decisions(region: Region, today: dt.date) -> TaskList:
+    """Contracts' extension options whose notice deadline is within 90 days (or passed)."""
+    due = extension_decisions_due(
+        region_ids=[region.pk], today=today, horizon_days=EXTENSION_HORIZON_DAYS
+    )
+    items = [
+        Task(
+            label=extension.contract.title,
+            url=reverse("suppliers:detail", args=[extension.contract_id]),
+            detail=_("Notice by %(date)s · extends to %(until)s")
+            % {"date": _date(extension.notice_deadline), "until": _date(extension.extends_to)},
+            urgent=extension.notice_deadline < today,
+            urgent_text=_("Notice deadline passed"),
+        )
+        for extension in due[:LIMIT]
+    ]
+    return TaskList(
+        key="extensions",
+        title=_("Extension decisions due"),
+        items=items,
+        empty_text=_("No extension decisions due within 90 days."),
+    )
+
+
+def chief_section(region: Region, today: dt.date | None = None) -> Section:
     # Recommended areas this region's chief has not voted on yet (the chiefs decide together).
     waiting = (
         CandidateArea.objects.filter(status=CandidateArea.Status.RECOMMENDED)
@@ -384,7 +409,7 @@ def chief_section(region: Region) -> Section:
     return Section(
         role=Role.CHIEF,
         title=_("Procurement chief, %(region)s") % {"region": region.name},
-        lists=[decisions, kpis],
+        lists=[decisions, extension_decisions(region, today or timezone.localdate()), kpis],
         links=[
             (
                 _("The regions side by side"),
@@ -507,7 +532,7 @@ def sections_for(user, *, today: dt.date | None = None) -> list[Section]:
             sections.append(officer_section(membership.region, today))
     for membership in memberships:
         if membership.role == Role.CHIEF:
-            sections.append(chief_section(membership.region))
+            sections.append(chief_section(membership.region, today))
     if any(m.role == Role.UFO for m in memberships):
         sections.append(ufo_section(user))
     return sections

@@ -183,6 +183,15 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=7, minute=5),
         "options": {"expires": 3600},
     },
+    # Daily at 07:10: contract owners are mailed 90 and 30 days before an extension
+    # option's notice deadline (suppliers/regional.py); the deadlines fall on exact days, so
+    # it runs every day, and an ExtensionReminder row stops a second mail. Dropped if still
+    # queued after an hour: the next day's run is the next chance.
+    "suppliers-extension-reminders": {
+        "task": "suppliers.send_extension_reminders",
+        "schedule": crontab(hour=7, minute=10),
+        "options": {"expires": 3600},
+    },
     # Daily at 06:30: suppliers' alert digests of new and changed public tenders (one mail
     # a day at most; SentChange rows stop a second mail for the same change), and the purge
     # of unconfirmed and unsubscribed addresses. A run still queued two hours later is
@@ -374,6 +383,7 @@ SPECTACULAR_SETTINGS = {
         "TenderKindEnum": "tenders.models.TenderCase.Kind",
         "ParticipationStatusEnum": "tenders.models.Participation.Status",
         "ImportBatchStatusEnum": "spend.models.ImportBatch.Status",
+        "ContractExtensionDecisionEnum": "suppliers.models.ContractExtension.Decision",
     },
 }
 
@@ -494,6 +504,9 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "spend.importer.upload.UnnamedTemporaryFileUploadHandler",
 ]
+# A contract's documents (signed contract, appendices: PDF, .docx, .xlsx), kept under
+# MEDIA_ROOT/contracts/ and handed out only by suppliers.regional_views.document_download.
+CONTRACT_DOCUMENT_MAX_BYTES = env.int("CONTRACT_DOCUMENT_MAX_BYTES", default=25 * 1024 * 1024)
 # Enforced while the upload streams (FILE_UPLOAD_MAX_MEMORY_SIZE is not a limit).
 LEDGER_MAX_UPLOAD_BYTES = env.int("LEDGER_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
 # Superseded uploads' files (and error reports) are deleted this many days after they were

@@ -26,6 +26,7 @@ router.register("score-sheets", tenders_api.ScoreSheetViewSet, basename="scoresh
 router.register("savings", tenders_api.SavingsViewSet, basename="savings")
 router.register("contracts", suppliers_api.ContractViewSet, basename="contract")
 router.register("suppliers", suppliers_api.SupplierViewSet, basename="supplier")
+router.register("contract-extensions", suppliers_api.ExtensionViewSet, basename="contractextension")
 router.register("spend", spend_api.SpendViewSet, basename="spend")
 router.register("ledger-lines", spend_api.LedgerLineViewSet, basename="ledgerline")
 router.register("mapping-rules", spend_api.MappingRuleViewSet, basename="mappingrule")

@@ -8,7 +8,12 @@ go through an input serializer to suppliers/services.py, which checks the actor'
 from __future__ import annotations
 
 from django.db import transaction
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
@@ -23,7 +28,7 @@ from rfi.api import (
 )
 from rfi.models import Region
 from suppliers import selectors, services
-from suppliers.models import Contract, Supplier
+from suppliers.models import Contract, ContractExtension, Supplier
 
 MONEY = {"max_digits": 15, "decimal_places": 2}
 DETAIL_WRITE_ERRORS = {**WRITE_ERRORS, 404: OpenApiResponse(description="No such contract.")}
@@ -44,6 +49,28 @@ class SupplierSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ExtensionSerializer(serializers.ModelSerializer):
+    contract = serializers.PrimaryKeyRelatedField(read_only=True)
+    region = serializers.CharField(source="contract.region.code", read_only=True)
+    tender = serializers.CharField(
+        source="contract.tender.reference", read_only=True, default=None, allow_null=True
+    )
+
+    class Meta:
+        model = ContractExtension
+        fields = [
+            "id",
+            "contract",
+            "region",
+            "tender",
+            "extends_to",
+            "notice_deadline",
+            "decision",
+            "decided_at",
+        ]
+        read_only_fields = fields
+
+
 class ContractSerializer(serializers.ModelSerializer):
     region = read_only_slug("code")
     supplier = SupplierSerializer(read_only=True)
@@ -54,6 +81,15 @@ class ContractSerializer(serializers.ModelSerializer):
     )
     tender = read_only_slug("reference", allow_null=True)
     is_joint = serializers.BooleanField(read_only=True)
+    owner = read_only_slug("username", allow_null=True)
+    signed_by = read_only_slug("username", allow_null=True)
+    offered_on = serializers.DateField(
+        read_only=True,
+        allow_null=True,
+        help_text="A joint case's regional contract: the award date, or the day the region "
+        "exercised its option.",
+    )
+    extensions = serializers.SerializerMethodField()
 
     class Meta:
         model = Contract
@@ -74,8 +110,36 @@ class ContractSerializer(serializers.ModelSerializer):
             "is_joint",
             "registered_after_the_fact",
             "created_at",
+            "owner",
+            "offered_on",
+            "signed_on",
+            "signed_by",
+            "extensions",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(
+        inline_serializer(
+            "ContractExtensionBrief",
+            fields={
+                "id": serializers.IntegerField(),
+                "extends_to": serializers.DateField(),
+                "notice_deadline": serializers.DateField(),
+                "decision": serializers.ChoiceField(choices=ContractExtension.Decision.choices),
+            },
+            many=True,
+        )
+    )
+    def get_extensions(self, contract) -> list[dict]:
+        return [
+            {
+                "id": e.pk,
+                "extends_to": e.extends_to,
+                "notice_deadline": e.notice_deadline,
+                "decision": e.decision,
+            }
+            for e in contract.extensions.all()
+        ]
 
 
 class ContractInputSerializer(serializers.Serializer):
@@ -129,6 +193,7 @@ class ContractViewSet(
 
     def get_queryset(self):
         contracts = selectors.contracts_visible_to(self.request.user)
+        contracts = contracts.select_related("owner", "signed_by").prefetch_related("extensions")
         return contracts.order_by("region__code", "ends_on", "pk")
 
     @extend_schema(
@@ -191,3 +256,15 @@ class SupplierViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = selectors.SupplierFilter
     lookup_field = "identifier"
     lookup_value_regex = "[A-Za-z0-9-]{1,20}"
+
+
+class ExtensionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Extension options of the contracts the user may read, with their notice deadlines."""
+
+    serializer_class = ExtensionSerializer
+    permission_classes = [IsMember]
+    filterset_class = selectors.ExtensionFilter
+    queryset = ContractExtension.objects.none()  # the schema's model; get_queryset() answers
+
+    def get_queryset(self):
+        return selectors.extensions_visible_to(self.request.user).order_by("notice_deadline", "pk")

@@ -7,6 +7,11 @@ over the coming years, and in a few CPV groups several regions' own contracts en
 within months of each other, so the pipeline and its joint-tender candidates show
 something. Some contracts are registered after the fact.
 
+Each joint contract is the region's own after the award (suppliers/regional.py): most
+regions have signed it a few days to weeks after award, some have not (a few of them
+more than 30 days after award), the region's officer owns it, and contracts still
+running carry an extension option whose notice deadline falls in the coming months.
+
 Everything goes through the services (the history shows the region's officer),
 is drawn from ``random.Random(2026)`` and dated relative to ``today``. A contract
 whose region and title exist is left alone, so a second run changes nothing.
@@ -25,7 +30,7 @@ from django.utils import timezone
 
 from rfi.models import Category, Region
 from suppliers import services
-from suppliers.models import Contract, Supplier
+from suppliers.models import Contract, ContractExtension, Supplier
 from tenders.models import Participation, TenderCase
 
 # (name, CVR number) per line of business; fictitious companies, 8-digit numbers.
@@ -245,6 +250,45 @@ def _own_contracts(rng: random.Random, registry: _Registry, today: dt.date) -> N
             )
 
 
+def _regional_follow_up(rng: random.Random, registry: _Registry, today: dt.date) -> None:
+    """Award dates, signatures, owners and extension options of the joint contracts.
+
+    Only contracts without an award date are touched, so a second run changes nothing.
+    """
+    joint = (
+        Contract.objects.filter(tender__isnull=False, offered_on__isnull=True)
+        .select_related("tender", "region")
+        .order_by("tender__reference", "region__code")
+    )
+    participations = {
+        (p.tender_id, p.region_id): p
+        for p in Participation.objects.filter(tender__contracts__in=joint).distinct()
+    }
+    for contract in joint:
+        tender = contract.tender
+        participation = participations.get((tender.pk, contract.region_id))
+        exercised = participation.option_exercised_on if participation else None
+        offered_on = exercised or tender.award_date or contract.start_date
+        officer = registry.officers.get(contract.region.code)
+        contract.offered_on = offered_on
+        contract.owner = officer
+        contract.save(update_fields=["offered_on", "owner"])
+        signed_on = offered_on + _days(rng.randint(3, 40))
+        # about one region in six has not signed; the rest signed after 3 to 40 days
+        if rng.random() >= 1 / 6 and signed_on <= today:
+            contract.signed_on = signed_on
+            contract.signed_by = officer
+            contract.save(update_fields=["signed_on", "signed_by"])
+        if contract.effective_end > today and not contract.extensions.exists():
+            extends_to = _years(contract.effective_end, rng.choice([1, 2]))
+            # notice within the coming months for some, otherwise six months before the end
+            notice = today + _days(rng.randint(15, 200)) if rng.random() < 0.5 else None
+            notice = min(notice or contract.effective_end - _days(182), extends_to - _days(1))
+            ContractExtension.objects.create(
+                contract=contract, extends_to=extends_to, notice_deadline=max(notice, today)
+            )
+
+
 @transaction.atomic
 def contracts_demo_load(*, today: dt.date | None = None) -> ContractDemoResult:
     """Load the demo registry; contracts whose region and title exist are left alone."""
@@ -254,4 +298,5 @@ def contracts_demo_load(*, today: dt.date | None = None) -> ContractDemoResult:
     rng = random.Random(2026)
     _joint_contracts(rng, registry, today)
     _own_contracts(rng, registry, today)
+    _regional_follow_up(random.Random(2027), registry, today)
     return result

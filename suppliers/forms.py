@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rfi.forms import AmountField, CategoryCodeField, DateInput
 from suppliers import selectors, services
-from suppliers.models import Contract, Supplier
+from suppliers.models import Contract, ContractDocument, Supplier
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
@@ -185,3 +187,59 @@ class ImportForm(forms.Form):
         if not upload.name.lower().endswith((".xlsx", ".csv")):
             raise forms.ValidationError(_("Upload an .xlsx or .csv file."))
         return upload
+
+
+# Each region's contract after a joint award (suppliers/regional.py) ----------------------------
+
+
+class AwardForm(forms.Form):
+    """The award of a joint case: the supplier and the contract period."""
+
+    supplier_identifier = forms.CharField(
+        label=_("Supplier id (CVR number)"),
+        max_length=Supplier._meta.get_field("identifier").max_length + 4,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    supplier_name = forms.CharField(
+        label=_("Supplier name"),
+        max_length=Supplier._meta.get_field("name").max_length,
+        required=False,
+        help_text=_("May be empty for a supplier the registry knows."),
+    )
+    award_date = forms.DateField(label=_("Award"), widget=DateInput())
+    contract_start = forms.DateField(label=_("Contract start"), widget=DateInput())
+    contract_end = forms.DateField(label=_("Contract end"), widget=DateInput())
+
+
+class SignForm(forms.Form):
+    signed_on = forms.DateField(label=_("Signed on"), widget=DateInput())
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=None, required=False)
+
+    def __init__(self, *args, owners=None, **kwargs):
+        kwargs["initial"] = {"signed_on": timezone.localdate(), **(kwargs.get("initial") or {})}
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = (
+            owners if owners is not None else get_user_model().objects.none()
+        )
+
+
+class OwnerForm(forms.Form):
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=None)
+
+    def __init__(self, *args, owners=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners
+
+
+class ExtensionForm(forms.Form):
+    extends_to = forms.DateField(label=_("Extends the contract to"), widget=DateInput())
+    notice_deadline = forms.DateField(label=_("Notice deadline"), widget=DateInput())
+
+
+class DocumentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=ContractDocument.Kind.choices)
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("PDF, Word (.docx) or Excel (.xlsx)."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.docx,.xlsx"}),
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import uuid
+from pathlib import PurePath
 
 from django.conf import settings
 from django.db import models
@@ -88,6 +90,32 @@ class Contract(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # A region's own contract after a joint award (suppliers/regional.py): offered on the
+    # award date (an option region: the day it exercised its option), then signed.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_contracts",
+        help_text=_("The region's user who follows the contract and decides on extensions."),
+    )
+    offered_on = models.DateField(
+        _("awarded to the region on"),
+        null=True,
+        blank=True,
+        help_text=_("The award date, or the day an option region exercised its option."),
+    )
+    signed_on = models.DateField(_("signed on"), null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("signed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -114,6 +142,111 @@ class Contract(models.Model):
     @property
     def is_joint(self) -> bool:
         return self.tender_id is not None
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_on is not None
+
+
+class ContractExtension(models.Model):
+    """An extension option of a contract: how far it extends, and by when to give notice."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        EXERCISED = "exercised", _("Exercised")
+        DECLINED = "declined", _("Declined")
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("contract"), on_delete=models.CASCADE, related_name="extensions"
+    )
+    extends_to = models.DateField(_("extends the contract to"))
+    notice_deadline = models.DateField(_("notice deadline"))
+    decision = models.CharField(
+        _("decision"), max_length=20, choices=Decision.choices, default=Decision.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["contract", "notice_deadline"]
+        verbose_name = _("extension option")
+        verbose_name_plural = _("extension options")
+        indexes = [models.Index(fields=["decision", "notice_deadline"])]
+
+    def __str__(self) -> str:
+        return f"{self.contract} → {self.extends_to}"
+
+
+class ExtensionReminder(models.Model):
+    """A reminder mailed to a contract's owner: never twice for one deadline and day."""
+
+    extension = models.ForeignKey(
+        ContractExtension, on_delete=models.CASCADE, related_name="reminders"
+    )
+    notice_deadline = models.DateField()
+    days_before = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+    recipients = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["extension", "notice_deadline", "days_before"],
+                name="extension_reminder_once",
+            )
+        ]
+
+
+def _document_path(document: ContractDocument, filename: str) -> str:
+    # A random name: the uploader's file name is kept in the row, never in a path.
+    suffix = PurePath(filename).suffix.lower()
+    return f"contracts/{document.contract_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class ContractDocument(models.Model):
+    """A file of a contract (the signed contract, an appendix): never public.
+
+    Stored under MEDIA_ROOT, which is never served; suppliers.views.document_download
+    hands it out to those who may read the contract.
+    """
+
+    class Kind(models.TextChoices):
+        SIGNED = "signed", _("Signed contract")
+        APPENDIX = "appendix", _("Appendix")
+        OTHER = "other", _("Other")
+
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("contract"), on_delete=models.CASCADE, related_name="documents"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.SIGNED)
+    file = models.FileField(_("file"), upload_to=_document_path, max_length=500)
+    name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["contract", "-uploaded_at"]
+        verbose_name = _("contract document")
+        verbose_name_plural = _("contract documents")
+
+    def __str__(self) -> str:
+        return self.name
 
 
 # Suppliers' e-mail alerts (suppliers/public/alerts.py) ------------------------------------------------

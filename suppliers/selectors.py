@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from rfi import permissions
 from rfi.cpv import significant_prefix
 from rfi.models import Category, Membership, Region
-from suppliers.models import Contract, Supplier
+from suppliers.models import Contract, ContractExtension, Supplier
 from tenders.models import TenderCase
 
 PIPELINE_HORIZONS = (12, 24)
@@ -129,6 +129,14 @@ class ContractFilter(django_filters.FilterSet):
     registered_after_the_fact = django_filters.BooleanFilter(
         label=gettext_lazy("Registered after the fact")
     )
+    tender = django_filters.CharFilter(
+        field_name="tender__reference",
+        lookup_expr="iexact",
+        label=gettext_lazy("Tender case reference (each region's contract of the case)"),
+    )
+    signed = django_filters.BooleanFilter(
+        field_name="signed_on", lookup_expr="isnull", exclude=True, label=gettext_lazy("Signed")
+    )
     ordering = django_filters.OrderingFilter(
         fields=(
             ("region__code", "region"),
@@ -152,6 +160,8 @@ class ContractFilter(django_filters.FilterSet):
             "active_on",
             "ending_within",
             "registered_after_the_fact",
+            "tender",
+            "signed",
         ]
 
     def __init__(self, *args, today: dt.date | None = None, **kwargs):
@@ -461,3 +471,97 @@ def contract_history(contract: Contract) -> list[HistoryEntry]:
         previous = record
     entries.reverse()
     return entries
+
+
+# Each region's contract after a joint award (suppliers/regional.py) ----------------------------
+
+
+@dataclass
+class RegionalContractRow:
+    """One region's contract of a joint case, as the case page shows it to any member."""
+
+    region: Region
+    contract: Contract
+    participation_status: str
+    expected_join: dt.date | None
+    exercised_on: dt.date | None
+    unsigned_too_long: bool
+    visible: bool  # the user may open the contract (its own region, UFO, secretariat)
+    can_edit: bool
+
+    @property
+    def join_delay_days(self) -> int | None:
+        """Days the option region joined (signed) after it expected to; negative: earlier."""
+        if self.expected_join is None or self.contract.signed_on is None:
+            return None
+        return (self.contract.signed_on - self.expected_join).days
+
+
+def regional_contracts(*, tender: TenderCase, user, today: dt.date | None = None):
+    """The case's contracts, one row per region, with the signing status and option dates.
+
+    Every member may follow who has signed; only those who may read a contract open it.
+    """
+    from suppliers.regional import unsigned_too_long
+
+    today = today or timezone.localdate()
+    participations = {p.region_id: p for p in tender.participations.all()}
+    contracts = (
+        Contract.objects.filter(tender=tender)
+        .select_related("region", "supplier", "owner", "signed_by")
+        .order_by("region__code", "pk")
+    )
+    rows = []
+    for contract in contracts:
+        participation = participations.get(contract.region_id)
+        rows.append(
+            RegionalContractRow(
+                region=contract.region,
+                contract=contract,
+                participation_status=participation.status if participation else "",
+                expected_join=participation.option_expected_join if participation else None,
+                exercised_on=participation.option_exercised_on if participation else None,
+                unsigned_too_long=unsigned_too_long(contract, today),
+                visible=permissions.can_view_contract(user, contract),
+                can_edit=permissions.can_edit_contract(user, contract),
+            )
+        )
+    return rows
+
+
+def extension_decisions_due(*, region_ids, today: dt.date, horizon_days: int = 90) -> QuerySet:
+    """Pending extension options of the regions whose notice deadline is within the horizon
+    (overdue ones included: the decision is still owed)."""
+
+    return (
+        ContractExtension.objects.filter(
+            contract__region_id__in=region_ids,
+            decision=ContractExtension.Decision.PENDING,
+            notice_deadline__lte=today + dt.timedelta(days=horizon_days),
+        )
+        .select_related("contract__region", "contract__supplier", "contract__owner")
+        .order_by("notice_deadline", "pk")
+    )
+
+
+class ExtensionFilter(django_filters.FilterSet):
+    """Extension options: by decision, region, case and notice deadline."""
+
+    region = django_filters.CharFilter(field_name="contract__region__code", lookup_expr="iexact")
+    tender = django_filters.CharFilter(
+        field_name="contract__tender__reference", lookup_expr="iexact"
+    )
+    decision = django_filters.ChoiceFilter(choices=ContractExtension.Decision.choices)
+    notice_after = django_filters.DateFilter(field_name="notice_deadline", lookup_expr="gte")
+    notice_before = django_filters.DateFilter(field_name="notice_deadline", lookup_expr="lte")
+
+    class Meta:
+        model = ContractExtension
+        fields = ["region", "tender", "decision", "notice_after", "notice_before"]
+
+
+def extensions_visible_to(user) -> QuerySet[ContractExtension]:
+    """Extension options of the contracts the user may read."""
+    return ContractExtension.objects.filter(
+        contract__in=contracts_visible_to(user).values("pk")
+    ).select_related("contract__region", "contract__tender")

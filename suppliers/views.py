@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -14,8 +15,16 @@ from django.views.decorators.http import require_http_methods
 
 from rfi import permissions
 from rfi.forms import apply_service_errors
-from suppliers import importer, selectors, services
-from suppliers.forms import FIELD_MAP, ContractForm, ImportForm
+from suppliers import importer, regional, selectors, services
+from suppliers.forms import (
+    FIELD_MAP,
+    ContractForm,
+    DocumentForm,
+    ExtensionForm,
+    ImportForm,
+    OwnerForm,
+    SignForm,
+)
 from suppliers.models import Contract
 
 PAGE_SIZE = 50
@@ -87,11 +96,23 @@ def index(request):
 @permissions.require(permissions.can_view_internal_pages)
 def detail(request, pk: int):
     contract = _visible_contract(request, pk)
+    can_edit = permissions.can_edit_contract(request.user, contract)
     context = {
         "contract": contract,
         "history": selectors.contract_history(contract),
-        "can_edit": permissions.can_edit_contract(request.user, contract),
+        "can_edit": can_edit,
+        "unsigned_too_long": regional.unsigned_too_long(contract, timezone.localdate()),
+        "extensions": contract.extensions.select_related("decided_by"),
+        "documents": contract.documents.select_related("uploaded_by"),
     }
+    if can_edit:
+        owners = regional.owner_choices(contract)
+        context.update(
+            sign_form=SignForm(owners=owners, initial={"owner": contract.owner_id or None}),
+            owner_form=OwnerForm(owners=owners, initial={"owner": contract.owner_id}),
+            extension_form=ExtensionForm(),
+            document_form=DocumentForm(),
+        )
     return _render(request, "suppliers/detail.html", context)
 
 

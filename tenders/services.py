@@ -25,6 +25,7 @@ from django.utils.translation import ngettext
 
 from rfi import permissions
 from rfi.models import Membership, Region
+from rfi.tasks import enqueue_on_commit
 from rfi.validation import check_values, date_error, merge_errors, text_error
 from tenders import selectors
 from tenders.models import (
@@ -65,6 +66,8 @@ TENDER_FIELDS = (
     "internal_notes",
     "is_publishable",
 )
+# suppliers' task that gives an awarded case's regions their own contracts, by name.
+REGIONAL_CONTRACTS_TASK = "suppliers.regional_contracts_sync"
 MILESTONE_ORDER = (
     ("publication_date", "award_date"),
     ("award_date", "contract_start"),
@@ -270,6 +273,9 @@ def participation_decide(
     participation.decided_at = timezone.now()
     _with_actor(participation, actor)
     participation.save()
+    if tender.award_date and status == statuses.FULL:
+        # A region joining in full after the award gets its own contract too.
+        enqueue_on_commit(REGIONAL_CONTRACTS_TASK, tender.pk)
     return participation
 
 
@@ -339,6 +345,9 @@ def participation_exercise_option(
     participation.option_exercised_on = exercised_on
     _with_actor(participation, actor)
     participation.save()
+    # The region's own contract of an awarded case (suppliers/regional.py), asked for by
+    # name: tenders never imports suppliers.
+    enqueue_on_commit(REGIONAL_CONTRACTS_TASK, participation.tender_id)
     return participation
 
 

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from rfi import permissions
 from rfi.forms import DateInput, apply_service_errors
 from rfi.models import Category, Membership, PartnerBody, Region
+from suppliers import selectors as supplier_selectors
 from tenders import selectors, services
 from tenders.forms import OptionExerciseForm, ParticipationForm, TenderCaseForm
 from tenders.models import OptOutReason, Participation, PlanSettings, TenderCase
@@ -321,9 +322,19 @@ def detail(request, reference: str):
         (p.estimated_annual_value or Decimal("0") for p in participations if p.takes_part),
         Decimal("0"),
     )
+    # Each region's own contract after the award: suppliers' selector, read only (a view
+    # may read a higher app's selector, docs/architecture.md).
+    regional_rows = supplier_selectors.regional_contracts(tender=tender, user=request.user)
     context = {
         "tender": tender,
         "rows": rows,
+        "regional_contracts": regional_rows,
+        "unsigned_too_long": sum(1 for row in regional_rows if row.unsigned_too_long),
+        "option_joins": [row for row in regional_rows if row.participation_status == "option"],
+        "can_award": permissions.can_edit_tender(request.user, tender)
+        and not regional_rows
+        and tender.status != TenderCase.Status.CANCELLED,
+        "today": timezone.localdate(),
         "participants_value": participants_value,
         "can_edit": permissions.can_edit_tender(request.user, tender),
         "can_view_notes": permissions.can_view_internal_notes(request.user, tender),

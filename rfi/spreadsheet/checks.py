@@ -143,7 +143,19 @@ def _open_zip(source: Source) -> zipfile.ZipFile:
 
 
 def check_xlsx(source: Source, *, max_uncompressed: int) -> None:
-    """Refuse a damaged workbook, a zip bomb or XML with a DOCTYPE, before any cell is read.
+    """Refuse a damaged workbook, a zip bomb or XML with a DOCTYPE, before any cell is read."""
+    check_office_zip(
+        source,
+        max_uncompressed=max_uncompressed,
+        main_part="xl/workbook.xml",
+        missing=_("The file is not an Excel workbook (.xlsx): it has no workbook part."),
+    )
+
+
+def check_office_zip(
+    source: Source, *, max_uncompressed: int, main_part: str, missing: str
+) -> None:
+    """Refuse a damaged Office file (.xlsx, .docx), a zip bomb or XML with a DOCTYPE.
 
     The sizes come from the zip directory (nothing is inflated for that check); then every
     part is inflated once as a stream, with Python's zipfile stopping at the declared size,
@@ -177,11 +189,8 @@ def check_xlsx(source: Source, *, max_uncompressed: int) -> None:
                 % {"size": filesizeformat(total), "limit": filesizeformat(max_uncompressed)}
             )
         names = {info.filename for info in members}
-        if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-            raise FileRefused(
-                _("The file is not an Excel workbook (.xlsx): it has no workbook part."),
-                code="xlsx_damaged",
-            )
+        if "[Content_Types].xml" not in names or main_part not in names:
+            raise FileRefused(missing, code="xlsx_damaged")
         for info in members:
             _check_part(archive, info)
 

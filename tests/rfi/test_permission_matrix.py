@@ -20,7 +20,7 @@ from kpi.models import KpiRun, KpiSnapshot, Strategy, StrategyActivity
 from rfi import permissions
 from rfi.models import Category, Membership, PartnerBody, Region
 from spend.models import ColumnMapping, ExclusionRule, ImportBatch, MappingRule
-from suppliers.models import Contract, Subscription, Supplier
+from suppliers.models import Contract, ContractDocument, ContractExtension, Subscription, Supplier
 from suppliers.public.alerts import confirm_token, manage_token
 from tenders.models import CandidateArea, Participation, TenderCase
 from tests.conftest import MEMBER_PERSONAS, PERSONAS, client_for
@@ -164,6 +164,26 @@ def _rm_contract_pk(data: dict) -> dict:
     return {"pk": contract.pk}
 
 
+def _rm_contract_document(data: dict) -> dict:
+    """A document of RM's contract, stored in the test media folder."""
+    contract = Contract.objects.get(pk=_rm_contract_pk(data)["pk"])
+    document = contract.documents.first()
+    if document is None:
+        document = ContractDocument(contract=contract, name="matrix.pdf", size=9)
+        document.file.save("matrix.pdf", ContentFile(b"%PDF-1.4\n"), save=False)
+        document.save()
+    return {"pk": contract.pk, "document_pk": document.pk}
+
+
+def _rm_contract_extension_pk(data: dict) -> dict:
+    contract = Contract.objects.get(pk=_rm_contract_pk(data)["pk"])
+    extension, _ = ContractExtension.objects.get_or_create(
+        contract=contract,
+        defaults={"extends_to": dt.date(2028, 12, 31), "notice_deadline": dt.date(2027, 6, 30)},
+    )
+    return {"pk": extension.pk}
+
+
 def _supplier_identifier(data: dict) -> dict:
     _rm_contract_pk(data)
     return {"identifier": "12345678"}
@@ -302,6 +322,18 @@ ROUTES: dict[str, Route] = {
     "suppliers:detail": Route(Access.RM_CONTRACT_READERS, kwargs=_rm_contract_pk),
     "suppliers:edit": Route(Access.RM_CONTRACT_EDITORS, kwargs=_rm_contract_pk),
     "suppliers:delete": Route(Access.RM_CONTRACT_EDITORS, kwargs=_rm_contract_pk),
+    # Each region's contract after a joint award: the lead records the award; the region's
+    # officers sign, set the owner, add and decide extensions and upload documents (POST);
+    # documents are read by the contract's readers, never by the public.
+    "suppliers:tender_award": Route(Access.RM_OFFICERS, kwargs=_plan_tender_reference),
+    "suppliers:sign": Route(Access.POST_ONLY, kwargs=_rm_contract_pk),
+    "suppliers:owner": Route(Access.POST_ONLY, kwargs=_rm_contract_pk),
+    "suppliers:extension_add": Route(Access.POST_ONLY, kwargs=_rm_contract_pk),
+    "suppliers:extension_decide": Route(
+        Access.POST_ONLY, kwargs=lambda data: {**_rm_contract_pk(data), "extension_pk": 1}
+    ),
+    "suppliers:document_upload": Route(Access.POST_ONLY, kwargs=_rm_contract_pk),
+    "suppliers:document_download": Route(Access.RM_CONTRACT_READERS, kwargs=_rm_contract_document),
     "spend:index": Route(Access.MEMBERS),
     # Spend analysis: each member sees their own region by default (the secretariat all).
     "spend:suppliers": Route(Access.MEMBERS),
@@ -388,6 +420,10 @@ ROUTES: dict[str, Route] = {
     "contract-list": Route(Access.API_MEMBERS),
     "contract-detail": Route(Access.API_RM_CONTRACT_READERS, kwargs=_rm_contract_pk),
     "supplier-list": Route(Access.API_MEMBERS),
+    "contractextension-list": Route(Access.API_MEMBERS),
+    "contractextension-detail": Route(
+        Access.API_RM_CONTRACT_READERS, kwargs=_rm_contract_extension_pk
+    ),
     "supplier-detail": Route(Access.API_MEMBERS, kwargs=_supplier_identifier),
     "spend-totals": Route(Access.API_MEMBERS),
     "spend-by-category": Route(Access.API_MEMBERS),

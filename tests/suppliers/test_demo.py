@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
@@ -92,3 +93,21 @@ def test_the_history_names_the_regions_officers(seeded):
 
     assert record.history_user.username == "rn-officer"
     assert record.history_date.date() <= timezone.localdate()
+
+
+def test_regional_contracts_mix_signed_and_unsigned_with_deadlines_in_the_coming_months(seeded):
+    from suppliers.models import ContractExtension
+
+    today = timezone.localdate()
+    joint = Contract.objects.filter(tender__isnull=False)
+
+    assert joint.filter(offered_on__isnull=True).count() == 0
+    assert joint.filter(signed_on__isnull=False).count() >= 10
+    unsigned = joint.filter(signed_on__isnull=True)
+    assert unsigned.count() >= 2
+    late = [c for c in unsigned if (today - c.offered_on).days >= 30]
+    assert late, "some regions have not signed 30 days after award"
+    coming = ContractExtension.objects.filter(
+        notice_deadline__gte=today, notice_deadline__lte=today + dt.timedelta(days=200)
+    )
+    assert coming.count() >= 3
