@@ -332,6 +332,8 @@ class CandidateSerializer(serializers.ModelSerializer):
             "category_label",
             "description",
             "plan_year",
+            "annual_volume",
+            "expected_reduction",
             "proposed_by",
             "proposer_region",
             "status",
@@ -381,6 +383,22 @@ class CandidateInputSerializer(serializers.Serializer):
     plan_year = serializers.IntegerField(min_value=2000, max_value=2100)
     proposer_region = code_field(
         Region.objects.filter(active=True), required=False, allow_null=True
+    )
+    annual_volume = serializers.DecimalField(
+        **MONEY,
+        required=False,
+        allow_null=True,
+        min_value=0,
+        help_text="UFO figure: the regions' yearly purchases in the area (currency).",
+    )
+    expected_reduction = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=100,
+        help_text="UFO figure: expected price reduction in percent.",
     )
 
     def validate_proposer_region(self, region):
