@@ -171,6 +171,7 @@ class SavingsForm(forms.Form):
         label=_("Stage"),
         choices=SavingsRecord.Stage.choices,
         initial=SavingsRecord.Stage.AWARDED,
+        required=False,  # empty: awarded, as before the stage existed
         widget=forms.RadioSelect,
         help_text=_(
             "Expected: the estimate before award (a forecast, not counted as savings). "
@@ -190,6 +191,9 @@ class SavingsForm(forms.Form):
     )
     contract_start = forms.DateField(label=_("Contract start"), required=False, widget=DateInput())
     contract_end = forms.DateField(label=_("Contract end"), required=False, widget=DateInput())
+
+    def clean_stage(self) -> str:
+        return self.cleaned_data.get("stage") or SavingsRecord.Stage.AWARDED
 
     def __init__(self, *args, regions: list[Region], **kwargs):
         super().__init__(*args, **kwargs)
