@@ -399,8 +399,20 @@ def collaboration_links(year: int) -> dict[str, list[tuple[str, str]]]:
         "joint_agreement_spend": [
             (_("Joint contracts"), f"{reverse('suppliers:index')}?joint=true")
         ],
-        "avg_price_reduction_joint": [(_("The savings records"), savings)],
-        "annual_savings": [(_("The savings records"), savings)],
+        "avg_price_reduction_joint": [
+            (_("The savings records"), savings),
+            (
+                _("Price reduction per joint tender"),
+                f"{reverse('tenders:savings_report', args=['price-reduction'])}?year={year}",
+            ),
+        ],
+        "annual_savings": [
+            (_("The savings records"), savings),
+            (
+                _("Accumulated against new savings"),
+                f"{reverse('tenders:savings_report', args=['years'])}?year={year}",
+            ),
+        ],
         "joint_service_tenders": [
             (_("The joint tender plan"), f"{reverse('tenders:index')}?year={year}")
         ],

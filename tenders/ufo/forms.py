@@ -53,6 +53,7 @@ class CandidateForm(forms.Form):
         min_value=0,
         max_value=100,
         required=False,
+        localize=True,  # 12,5 in Danish
     )
 
     def __init__(self, *args, user, **kwargs):

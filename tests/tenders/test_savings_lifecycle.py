@@ -511,3 +511,29 @@ def test_the_api_shows_the_realised_figure_and_the_plans(book, regions, officer_
     assert [(p["region"], p["owner"], p["forecast"]) for p in plans] == [
         ("RM", "officer_rm", "250000.00")
     ]
+
+
+def test_the_ufo_group_enters_the_figures_the_expected_savings_come_from(
+    regions, category_33, ufo_member
+):
+    client = client_for(ufo_member)
+    response = client.post(
+        reverse("tenders:candidate_create"),
+        {
+            "title": "Sårpleje",
+            "category": "33000000",
+            "plan_year": "2030",
+            "description": "",
+            "proposer_region": regions["RM"].pk,
+            "annual_volume": "5.000.000",
+            "expected_reduction": "12,5",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    candidate = CandidateArea.objects.get()
+    assert (candidate.annual_volume, candidate.expected_reduction) == (
+        M("5000000"),
+        M("12.5"),
+    )
+    page = client.get(reverse("tenders:candidate", args=[candidate.pk])).content.decode()
+    assert "5.000.000 kr." in page
