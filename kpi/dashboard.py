@@ -670,6 +670,10 @@ def collaboration_dashboard(year: int, *, years: list[int] | None = None) -> Col
             card.extra.append((_("Joint tenders counted"), str(detail.get("tenders", ""))))
         if card.key == "annual_savings" and card.target_value:
             card.extra.append((_("Of the target"), fmt(card.value / card.target_value, d.RATIO)))
+        if card.key == "annual_savings" and detail.get("since"):
+            # The strategy's target counts new savings: contracts started from its first day.
+            since = dt.date.fromisoformat(detail["since"])
+            card.extra.append((_("Contracts started from"), since.strftime("%d-%m-%Y")))
         add_trends(card, series.get(card.key, []), year, charts, "collaboration")
         cards.append(card)
     regions = list(Region.objects.filter(active=True).order_by("code"))

@@ -677,7 +677,11 @@ class SavingsRecordSerializer(serializers.ModelSerializer):
 
         from tenders import savings, savings_reports
 
-        found = savings_reports.realisation_of(record, today=timezone.localdate())
+        # One compliance read per year for the whole page of records.
+        cache = self.context.setdefault("compliance_cache", {})
+        found = savings_reports.realisation_of(
+            record, today=timezone.localdate(), compliance_cache=cache
+        )
         if found is None:
             return None
         return {

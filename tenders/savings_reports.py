@@ -434,8 +434,15 @@ class Realisation:
     amount: Decimal
 
 
-def realisation_of(record, *, today: dt.date) -> Realisation | None:
-    """The record's realised saving in the latest year (up to today's) with a compliance figure."""
+def realisation_of(
+    record, *, today: dt.date, compliance_cache: dict[int, dict[int, Decimal]] | None = None
+) -> Realisation | None:
+    """The record's realised saving in the latest year (up to today's) with a compliance figure.
+
+    ``compliance_cache`` (year → region id → compliance), shared by the caller across
+    records, reads each year's compliance once.
+    """
+    cache = {} if compliance_cache is None else compliance_cache
     if record.stage not in record.COUNTED_STAGES:
         return None
     start, end = savings._period(record)
@@ -445,7 +452,9 @@ def realisation_of(record, *, today: dt.date) -> Realisation | None:
     for year in range(today.year, start.year - 1, -1):
         if saving.days_in(year) <= 0:
             continue
-        compliance = savings.compliance_by_region(year).get(record.region_id)
+        if year not in cache:
+            cache[year] = savings.compliance_by_region(year)
+        compliance = cache[year].get(record.region_id)
         if compliance is None:
             continue
         amount = savings.realised(saving, year, compliance).quantize(

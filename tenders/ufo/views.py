@@ -354,6 +354,7 @@ def savings_edit(request, reference: str):
         "region__code", "stage"
     )
     today = timezone.localdate()
+    compliance: dict = {}
     context = {
         "tender": tender,
         "form": form,
@@ -361,7 +362,9 @@ def savings_edit(request, reference: str):
             {
                 "record": r,
                 "percent": _percent(r.price_reduction),
-                "realisation": savings_reports.realisation_of(r, today=today),
+                "realisation": savings_reports.realisation_of(
+                    r, today=today, compliance_cache=compliance
+                ),
             }
             for r in records
         ],

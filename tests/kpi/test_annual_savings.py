@@ -129,3 +129,16 @@ def test_only_expected_savings_are_no_savings(regions, category_33):
     snapshot = _figure("annual_savings", 2025)
     assert snapshot.value is None
     assert snapshot.detail.get("reason_code") == "no_savings"
+
+
+def test_the_dashboard_card_says_from_when_savings_are_counted(book, secretariat):
+    from django.urls import reverse
+
+    from tests.conftest import client_for
+
+    kpi_recompute(year=2025)
+    response = client_for(secretariat).get(reverse("kpi:collaboration") + "?year=2025")
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "01-01-2021" in text  # contracts started from the strategy's first day
+    assert "/fup/besparelser/rapport/years/?year=2025" in text
