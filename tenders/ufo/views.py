@@ -349,7 +349,9 @@ def savings_edit(request, reference: str):
                 )
                 return redirect("tenders:savings", reference=tender.reference)
     elif allowed:
-        form = SavingsForm(regions=allowed)
+        # Before award only the expected saving can be recorded: offer that stage first.
+        stage = SavingsRecord.Stage.AWARDED if tender.award_date else SavingsRecord.Stage.EXPECTED
+        form = SavingsForm(regions=allowed, initial={"stage": stage})
     records = tender.savings.select_related("tender", "region", "method", "recorded_by").order_by(
         "region__code", "stage"
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -537,3 +538,48 @@ def test_the_ufo_group_enters_the_figures_the_expected_savings_come_from(
     )
     page = client.get(reverse("tenders:candidate", args=[candidate.pk])).content.decode()
     assert "5.000.000 kr." in page
+
+
+def test_before_award_the_page_offers_and_records_the_expected_saving(
+    book, regions, officer_rm, category_33
+):
+    tender = TenderCase.objects.create(
+        reference="FUP-2027-001",
+        title="Not awarded",
+        category=category_33,
+        area=TenderCase.Area.GOODS_SERVICES,
+        lead_region=regions["RM"],
+        status=TenderCase.Status.IN_TENDER,
+    )
+    client = client_for(officer_rm)
+    url = reverse("tenders:savings", args=[tender.reference])
+    page = client.get(url).content.decode()
+    [expected_radio] = re.findall(r'<input[^>]*name="stage"[^>]*value="expected"[^>]*>', page)
+    assert "checked" in expected_radio
+
+    response = client.post(
+        url,
+        {
+            "stage": "expected",
+            "region": regions["RM"].pk,
+            "baseline_annual_cost": "2.000.000",
+            "new_annual_cost": "1.700.000",
+            "method": book["method"].pk,
+        },
+    )
+    assert response.status_code == 302
+    record = SavingsRecord.objects.get(tender=tender)
+    assert (record.stage, record.annual_saving) == (EXPECTED, M("300000"))
+    # and an awarded saving is still refused before award
+    response = client.post(
+        url,
+        {
+            "stage": "awarded",
+            "region": regions["RM"].pk,
+            "baseline_annual_cost": "2.000.000",
+            "new_annual_cost": "1.700.000",
+            "method": book["method"].pk,
+        },
+    )
+    assert response.status_code == 200
+    assert SavingsRecord.objects.filter(tender=tender).count() == 1
