@@ -530,9 +530,13 @@ def joint_tender_rows(joint: dict[int, set[int]]) -> list[TenderRow]:
 
 
 def savings_by_tender(tender_ids: Iterable[int]) -> dict[int, tuple[Decimal, Decimal]]:
-    """Tender id → (Σ baseline annual cost, Σ annual saving) of its savings records."""
+    """Tender id → (Σ baseline annual cost, Σ annual saving) of its awarded savings records."""
     rows = (
-        SavingsRecord.objects.filter(tender_id__in=list(tender_ids), baseline_annual_cost__gt=0)
+        SavingsRecord.objects.filter(
+            tender_id__in=list(tender_ids),
+            baseline_annual_cost__gt=0,
+            stage__in=SavingsRecord.COUNTED_STAGES,
+        )
         .values("tender_id")
         .annotate(
             baseline=Sum("baseline_annual_cost"),
@@ -543,23 +547,28 @@ def savings_by_tender(tender_ids: Iterable[int]) -> dict[int, tuple[Decimal, Dec
     return {row["tender_id"]: (money(row["baseline"]), money(row["saving"])) for row in rows}
 
 
-def savings_active(year: int) -> tuple[Decimal, dict[int, Decimal], int]:
-    """Σ annual saving of records whose contract is active in ``year`` (and per region).
+def savings_active(
+    year: int, *, since: dt.date | None = None
+) -> tuple[Decimal, dict[int, Decimal], int]:
+    """Σ annual saving of awarded records whose contract is active in ``year`` (and per region).
 
     The contract period is the record's own (contract start/end), else its tender's; a
     record without a start is left out. Tenders led by the medicine body are left out.
+    Expected records are forecasts, never savings. ``since``: only contracts that started on
+    or after that day (the strategy's first day: its target counts new savings).
     """
     first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
     medicine = PartnerBody.objects.filter(
         pk=OuterRef("tender__lead_partner_id"), is_medicine_body=True
     )
     qs = (
-        SavingsRecord.objects.exclude(Exists(medicine))
+        SavingsRecord.objects.filter(stage__in=SavingsRecord.COUNTED_STAGES)
+        .exclude(Exists(medicine))
         .alias(
             start=_coalesce("contract_start", "tender__contract_start"),
             end=_coalesce("contract_end", "tender__contract_end"),
         )
-        .filter(start__lte=last)
+        .filter(start__lte=last, **({"start__gte": since} if since else {}))
         .filter(Q(end__isnull=True) | Q(end__gte=first))
     )
     per_region = {
@@ -576,7 +585,8 @@ def _coalesce(*names: str):
 
 
 def savings_exist() -> bool:
-    return SavingsRecord.objects.exists()
+    """Whether any saving has been awarded (expected records are forecasts)."""
+    return SavingsRecord.objects.filter(stage__in=SavingsRecord.COUNTED_STAGES).exists()
 
 
 def active_region_ids() -> list[int]:

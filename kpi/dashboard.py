@@ -399,8 +399,20 @@ def collaboration_links(year: int) -> dict[str, list[tuple[str, str]]]:
         "joint_agreement_spend": [
             (_("Joint contracts"), f"{reverse('suppliers:index')}?joint=true")
         ],
-        "avg_price_reduction_joint": [(_("The savings records"), savings)],
-        "annual_savings": [(_("The savings records"), savings)],
+        "avg_price_reduction_joint": [
+            (_("The savings records"), savings),
+            (
+                _("Price reduction per joint tender"),
+                f"{reverse('tenders:savings_report', args=['price-reduction'])}?year={year}",
+            ),
+        ],
+        "annual_savings": [
+            (_("The savings records"), savings),
+            (
+                _("Accumulated against new savings"),
+                f"{reverse('tenders:savings_report', args=['years'])}?year={year}",
+            ),
+        ],
         "joint_service_tenders": [
             (_("The joint tender plan"), f"{reverse('tenders:index')}?year={year}")
         ],
@@ -658,6 +670,10 @@ def collaboration_dashboard(year: int, *, years: list[int] | None = None) -> Col
             card.extra.append((_("Joint tenders counted"), str(detail.get("tenders", ""))))
         if card.key == "annual_savings" and card.target_value:
             card.extra.append((_("Of the target"), fmt(card.value / card.target_value, d.RATIO)))
+        if card.key == "annual_savings" and detail.get("since"):
+            # The strategy's target counts new savings: contracts started from its first day.
+            since = dt.date.fromisoformat(detail["since"])
+            card.extra.append((_("Contracts started from"), since.strftime("%d-%m-%Y")))
         add_trends(card, series.get(card.key, []), year, charts, "collaboration")
         cards.append(card)
     regions = list(Region.objects.filter(active=True).order_by("code"))

@@ -185,7 +185,12 @@ DEFINITIONS: tuple[KpiDefinition, ...] = (
     KpiDefinition(
         "annual_savings",
         _("Annual savings"),
-        _("Annual savings of the savings records whose contract is active in the period."),
+        _(
+            "New annual savings of the strategy period: awarded savings, joint and regional, "
+            "of contracts that started on or after the strategy's first day and are active "
+            "in the period. Savings reached before the strategy are left out; expected "
+            "savings are forecasts and do not count."
+        ),
         DKK,
         COLLABORATION,
         (YEAR,),
@@ -268,6 +273,6 @@ REASONS = {
     "no_joint_frameworks": _(
         "No joint framework tender started in the strategy period by %(period)s."
     ),
-    "no_savings": _("No savings records have been registered."),
+    "no_savings": _("No awarded savings have been registered."),
     "no_joint_tenders": _("No joint tenders in the plan in %(period)s."),
 }

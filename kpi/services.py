@@ -418,11 +418,16 @@ def collaboration_figures(
 
     if not savings_exist:
         out[("annual_savings", None)] = _na("no_savings")
+    elif strategy is None:
+        # The target counts new savings from the strategy's first day: no strategy, no start.
+        out[("annual_savings", None)] = _na("no_strategy")
     else:
-        total, per_region, records = compute.savings_active(year)
+        since = dt.date(strategy.start_year, 1, 1)
+        total, per_region, records = compute.savings_active(year, since=since)
         out[("annual_savings", None)] = Figure(
             total,
             detail={
+                "since": str(since),
                 "records": records,
                 "per_region": {
                     region_codes.get(r, str(r)): str(v) for r, v in sorted(per_region.items())

@@ -245,6 +245,18 @@ def can_record_savings(user: User, tender, region) -> bool:
     return is_officer_of(user, region)
 
 
+def can_edit_savings_plan(user: User, region) -> bool:
+    """A region's officers and chief keep its savings plan; the secretariat any region's."""
+    if is_secretariat(user):
+        return True
+    return is_officer_of(user, region) or is_chief_of(user, region)
+
+
+def can_own_savings_plan(user: User, region) -> bool:
+    """A plan's owner is a user of the region (any role)."""
+    return bool(user.is_active and roles_in(user, region))
+
+
 def can_import_plan(user: User) -> bool:
     return is_secretariat(user)
 

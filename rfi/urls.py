@@ -24,6 +24,7 @@ router.register("participations", tenders_api.ParticipationViewSet, basename="pa
 router.register("candidates", tenders_api.CandidateViewSet, basename="candidate")
 router.register("score-sheets", tenders_api.ScoreSheetViewSet, basename="scoresheet")
 router.register("savings", tenders_api.SavingsViewSet, basename="savings")
+router.register("savings-plans", tenders_api.SavingsPlanViewSet, basename="savings-plans")
 router.register("contracts", suppliers_api.ContractViewSet, basename="contract")
 router.register("suppliers", suppliers_api.SupplierViewSet, basename="supplier")
 router.register("contract-extensions", suppliers_api.ExtensionViewSet, basename="contractextension")

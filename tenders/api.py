@@ -35,6 +35,7 @@ from tenders.models import (
     OptOutReason,
     Participation,
     SavingsMethod,
+    SavingsPlan,
     SavingsRecord,
     Score,
     ScoreSheet,
@@ -335,6 +336,8 @@ class CandidateSerializer(serializers.ModelSerializer):
             "category_label",
             "description",
             "plan_year",
+            "annual_volume",
+            "expected_reduction",
             "proposed_by",
             "proposer_region",
             "status",
@@ -385,6 +388,22 @@ class CandidateInputSerializer(serializers.Serializer):
     plan_year = serializers.IntegerField(min_value=2000, max_value=2100)
     proposer_region = code_field(
         Region.objects.filter(active=True), required=False, allow_null=True
+    )
+    annual_volume = serializers.DecimalField(
+        **MONEY,
+        required=False,
+        allow_null=True,
+        min_value=0,
+        help_text="UFO figure: the regions' yearly purchases in the area (currency).",
+    )
+    expected_reduction = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=100,
+        help_text="UFO figure: expected price reduction in percent.",
     )
 
     def validate_proposer_region(self, region):
@@ -761,6 +780,10 @@ class SavingsRecordSerializer(serializers.ModelSerializer):
     price_reduction = serializers.SerializerMethodField(
         help_text="The saving as a fraction of the baseline (0.15 = 15 %)."
     )
+    realised = serializers.SerializerMethodField(
+        help_text="Awarded records: the realised saving of the latest year with the region's "
+        "compliance figure (year, compliance, days active, amount, method); else null."
+    )
 
     class Meta:
         model = SavingsRecord
@@ -780,8 +803,30 @@ class SavingsRecordSerializer(serializers.ModelSerializer):
             "contract_end",
             "recorded_by",
             "recorded_at",
+            "realised",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_realised(self, record) -> dict | None:
+        from django.utils import timezone
+
+        from tenders import savings, savings_reports
+
+        # One compliance read per year for the whole page of records.
+        cache = self.context.setdefault("compliance_cache", {})
+        found = savings_reports.realisation_of(
+            record, today=timezone.localdate(), compliance_cache=cache
+        )
+        if found is None:
+            return None
+        return {
+            "year": found.year,
+            "compliance": str(found.compliance),
+            "days_active": found.days,
+            "amount": str(found.amount),
+            "method": savings.REALISATION_METHOD,
+        }
 
     @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_price_reduction(self, record) -> float | None:
@@ -792,6 +837,12 @@ class SavingsRecordSerializer(serializers.ModelSerializer):
 class SavingsInputSerializer(serializers.Serializer):
     tender = serializers.SlugRelatedField(slug_field="reference", queryset=TenderCase.objects.all())
     region = code_field(Region.objects.filter(active=True))
+    stage = serializers.ChoiceField(
+        choices=SavingsRecord.Stage.choices,
+        default=SavingsRecord.Stage.AWARDED,
+        help_text="expected: a forecast before award (contract dates are ignored); "
+        "awarded: the baseline against the new annual cost at award.",
+    )
     baseline_annual_cost = serializers.DecimalField(**MONEY)
     new_annual_cost = serializers.DecimalField(**MONEY)
     method = code_field(SavingsMethod.objects.all())
@@ -802,14 +853,24 @@ class SavingsInputSerializer(serializers.Serializer):
 class SavingsFilter(django_filters.FilterSet):
     tender = django_filters.CharFilter(field_name="tender__reference", label="Tender reference")
     region = django_filters.CharFilter(field_name="region__code", label="Region code")
+    stage = django_filters.ChoiceFilter(choices=SavingsRecord.Stage.choices, label="Stage")
+    origin = django_filters.ChoiceFilter(
+        choices=[("joint", "joint"), ("regional", "regional")],
+        method="filter_origin",
+        label="joint: on a joint case; regional: a region's own contract",
+    )
 
     class Meta:
         model = SavingsRecord
-        fields = ["tender", "region"]
+        fields = ["tender", "region", "stage", "origin"]
+
+    def filter_origin(self, queryset, name, value):
+        return queryset.filter(tender__isnull=(value == "regional"))
 
 
 class SavingsViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Savings per tender and region after award; a region's officers record their own."""
+    """Savings records with their stage (expected, awarded), joint and regional, and the
+    realised figure of awarded ones; a region's officers record their own."""
 
     queryset = SavingsRecord.objects.select_related(
         "tender", "region", "category", "method", "recorded_by"
@@ -828,14 +889,39 @@ class SavingsViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         },
     )
     def create(self, request, *args, **kwargs):
-        """Record (or correct) a region's saving on an awarded tender."""
+        """Record (or correct) a region's expected or awarded saving on a joint case."""
         serializer = SavingsInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        stage = data.pop("stage")
         existed = SavingsRecord.objects.filter(
-            tender=data["tender"], region=data["region"], stage=SavingsRecord.Stage.AWARDED
+            tender=data["tender"], region=data["region"], stage=stage
         ).exists()
-        record = services.savings_record(actor=request.user, **data)
+        if stage == SavingsRecord.Stage.EXPECTED:
+            data.pop("contract_start", None)
+            data.pop("contract_end", None)
+            record = services.savings_expect(actor=request.user, **data)
+        else:
+            record = services.savings_record(actor=request.user, **data)
         record = get_object_or_404(self.get_queryset(), pk=record.pk)
         code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
         return Response(self.get_serializer(record).data, status=code)
+
+
+class SavingsPlanSerializer(serializers.ModelSerializer):
+    region = read_only_slug("code")
+    owner = read_only_slug("username")
+
+    class Meta:
+        model = SavingsPlan
+        fields = ["id", "region", "year", "owner", "forecast", "note", "updated_at"]
+        read_only_fields = fields
+
+
+class SavingsPlanViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The regions' savings plans per year: owner and forecast."""
+
+    queryset = SavingsPlan.objects.select_related("region", "owner")
+    serializer_class = SavingsPlanSerializer
+    permission_classes = [IsMember]
+    filterset_fields = ["year"]

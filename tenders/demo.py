@@ -613,6 +613,9 @@ def _load_candidates(rng: random.Random, cast: _Cast, today: dt.date) -> int:
             plan_year=plan_year,
             description=f"Kandidatområde foreslået af UFO-gruppen: {title.lower()}.",
             proposer_region=proposer.memberships.first().region,
+            # UFO figures (no draw, so the random sequence stays as it was).
+            annual_volume=Decimal((index % 7 + 2) * 4) * MIO,
+            expected_reduction=Decimal(8 + (index % 5) * 2),
         )
         for scorer in scorers:
             scores = {}
@@ -699,4 +702,94 @@ def plan_demo_load(*, today: dt.date | None = None) -> DemoResult:
         if tender.award_date and methods:
             result.savings += _record_savings(tender, savings_regions, rng, cast, methods)
     result.candidates = _load_candidates(rng, cast, today)
+    if methods:
+        # Its own random sequence: the plan above stays as it was.
+        result.savings += _savings_lifecycle_demo(random.Random(2014), cast, today)
     return result
+
+
+def _savings_lifecycle_demo(rng: random.Random, cast: _Cast, today: dt.date) -> int:
+    """Expected savings beside awarded ones and on cases in tender, regional savings on
+    the regions' own contracts (some from before the strategy's 2021 start), and each
+    region's savings plan for this year and the next. Idempotent: every write is an upsert.
+    """
+    made = 0
+    estimate = SavingsMethod.objects.filter(code="estimate").first()
+    methods = list(SavingsMethod.objects.exclude(code="estimate")) or [estimate]
+    tenders = TenderCase.objects.filter(lead_partner__isnull=True).order_by("reference")
+    for tender in tenders.prefetch_related("participations__region"):
+        awarded = {r.region_id: r for r in tender.savings.filter(stage=SavingsRecord.Stage.AWARDED)}
+        in_tender = tender.status == TenderCase.Status.IN_TENDER and tender.award_date is None
+        for participation in tender.participations.all():
+            region = participation.region
+            record = awarded.get(region.pk)
+            if record is not None and rng.random() < 0.5:
+                # The estimate made before award: within a few points of what came out.
+                reduction = (record.price_reduction or Decimal("0.1")) + Decimal(
+                    str(round(rng.uniform(-0.04, 0.05), 3))
+                )
+                baseline = record.baseline_annual_cost
+            elif in_tender and participation.status == Participation.Status.FULL:
+                reduction = Decimal(str(round(rng.uniform(0.06, 0.18), 3)))
+                baseline = _thousands(participation.estimated_annual_value or Decimal("500000"))
+            else:
+                continue
+            if baseline <= 0:
+                continue
+            services.savings_expect(
+                tender=tender,
+                region=region,
+                actor=cast.officer(region.code),
+                baseline_annual_cost=baseline,
+                new_annual_cost=_thousands(baseline * (1 - max(reduction, Decimal("0.02")))),
+                method=estimate,
+            )
+            made += 1
+    categories = list(
+        Category.objects.filter(pk__in=tenders.values("category_id")).order_by("code")[:12]
+    )
+    if categories:
+        for code, region in sorted(cast.regions.items()):
+            for index in range(3):
+                start_year = today.year - 8 + 3 * index + rng.randint(0, 1)
+                start = dt.date(start_year, rng.choice([1, 4, 7, 10]), 1)
+                baseline = _thousands(Decimal(str(rng.uniform(0.4, 6.0))) * MIO)
+                reduction = Decimal(str(round(rng.uniform(0.04, 0.2), 3)))
+                kind = Kind.FRAMEWORK if index != 1 else Kind.ONE_OFF
+                services.savings_record_regional(
+                    actor=cast.officer(code),
+                    region=region,
+                    category=categories[(index * 5 + len(code) * 3) % len(categories)],
+                    kind=kind,
+                    baseline_annual_cost=baseline,
+                    new_annual_cost=_thousands(baseline * (1 - reduction)),
+                    method=rng.choice(methods),
+                    contract_start=start,
+                    contract_end=(
+                        dt.date(start.year + 4, start.month, 1) - dt.timedelta(days=1)
+                        if kind == Kind.FRAMEWORK
+                        else dt.date(start.year + 1, start.month, 1) - dt.timedelta(days=1)
+                    ),
+                )
+                made += 1
+    for code, region in sorted(cast.regions.items()):
+        owner = cast.officer(code)
+        active = sum(
+            (
+                r.annual_saving
+                for r in SavingsRecord.objects.filter(
+                    region=region, stage=SavingsRecord.Stage.AWARDED
+                )
+            ),
+            Decimal("0"),
+        )
+        for year in (today.year, today.year + 1):
+            services.savings_plan_set(
+                actor=owner,
+                region=region,
+                year=year,
+                owner=owner,
+                forecast=_thousands(active * Decimal(str(round(rng.uniform(0.75, 1.05), 2)))),
+                note="Plan godkendt af indkøbschefen." if year == today.year else "",
+            )
+    return made

@@ -433,6 +433,23 @@ class CandidateArea(models.Model):
         help_text=_("The meeting where the chiefs decide; chiefs who have not voted are reminded."),
     )
     minutes_reference = models.CharField(_("minutes reference"), max_length=200, blank=True)
+    # The UFO figures the expected savings are estimated from when the chiefs approve.
+    annual_volume = models.DecimalField(
+        _("annual purchase volume, all regions"),
+        null=True,
+        blank=True,
+        help_text=_("The regions' yearly purchases in the area today (kr.)."),
+        **MONEY,
+    )
+    expected_reduction = models.DecimalField(
+        _("expected price reduction (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_("The UFO group's estimate of the price reduction a joint tender gives."),
+    )
     tender = models.OneToOneField(
         TenderCase,
         verbose_name=_("tender case"),
@@ -566,14 +583,18 @@ class SavingsRecord(models.Model):
     """A region's saving, on a joint case (``tender``) or on its own contract (no tender).
 
     A region's own contract names its category and kind instead of a case. The stage says
-    whether the figure is an estimate (expected, from the UFO figures) or the award's
-    baseline against the new annual cost (awarded); realised savings are computed per year
-    from the awarded ones (``tenders.savings``).
+    whether the figure is an estimate (expected: from the UFO figures when the chiefs
+    approve the area, adjustable by the region's officer) or the award's baseline against
+    the new annual cost (awarded). The third stage, realised, is not stored: it is computed
+    per year from the awarded record and the region's compliance (``tenders.savings``).
     """
 
     class Stage(models.TextChoices):
         EXPECTED = "expected", _("Expected")
         AWARDED = "awarded", _("Awarded")
+
+    # Savings count from award: an expected record is a forecast (KPI.md annual_savings).
+    COUNTED_STAGES = (Stage.AWARDED,)
 
     Kind = TenderCase.Kind
 
@@ -656,3 +677,39 @@ class SavingsRecord(models.Model):
         if not self.baseline_annual_cost:
             return None
         return self.annual_saving / self.baseline_annual_cost
+
+
+class SavingsPlan(models.Model):
+    """A region's savings plan for a year: who owns it and what they forecast."""
+
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="savings_plans"
+    )
+    year = models.PositiveIntegerField(
+        _("year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="savings_plans",
+    )
+    forecast = models.DecimalField(
+        _("forecast realised savings"),
+        help_text=_("The savings the region expects to realise in the year (kr.)."),
+        **MONEY,
+    )
+    note = models.TextField(_("note"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-year", "region__code"]
+        verbose_name = _("savings plan")
+        verbose_name_plural = _("savings plans")
+        constraints = [
+            models.UniqueConstraint(fields=["region", "year"], name="savings_plan_one_per_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region.code} {self.year}"

@@ -34,6 +34,16 @@ REALISATION_METHOD = (
 )
 
 
+def realisation_method_text() -> str:
+    """The realisation method in the user's language, shown beside every realised figure."""
+    from django.utils.translation import gettext as _
+
+    return _(
+        "Realised = awarded annual saving × the region's compliance in the year × the share "
+        "of the year's days the contract is active (pro rata for part years)."
+    )
+
+
 @dataclass(frozen=True)
 class ActiveSaving:
     record: SavingsRecord
@@ -60,8 +70,8 @@ def _period(record: SavingsRecord) -> tuple[dt.date | None, dt.date | None]:
 
 def awarded_savings() -> list[ActiveSaving]:
     """Every awarded record with a contract start, with its contract period."""
-    records = SavingsRecord.objects.filter(stage=SavingsRecord.Stage.AWARDED).select_related(
-        "tender", "region"
+    records = SavingsRecord.objects.filter(stage__in=SavingsRecord.COUNTED_STAGES).select_related(
+        "tender", "region", "category"
     )
     out = []
     for record in records:

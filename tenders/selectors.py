@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -416,27 +416,60 @@ def region_overview(*, region: Region) -> dict:
 
 
 def savings_totals(*, group_by: str) -> list[dict]:
-    """Annual savings rolled up per tender, region, area or year (of contract start)."""
-    keys = {
-        "tender": "tender__reference",
-        "region": "region__code",
-        "area": "tender__area",
-        "year": "contract_start__year",
-    }
-    rows = (
-        SavingsRecord.objects.values(keys[group_by])
-        .annotate(baseline=Sum("baseline_annual_cost"), new=Sum("new_annual_cost"))
-        .order_by(keys[group_by])
-    )
-    return [
-        {
-            "key": row[keys[group_by]],
-            "baseline": row["baseline"],
-            "new": row["new"],
-            "saving": row["baseline"] - row["new"],
-            "price_reduction": (row["baseline"] - row["new"]) / row["baseline"]
-            if row["baseline"]
-            else None,
-        }
-        for row in rows
-    ]
+    """Awarded annual savings rolled up per tender, region, area or year (of contract start).
+
+    Only awarded records are savings; each row also carries the expected (forecast) annual
+    saving of its group. Grouped per tender, a region's own contract is its own row (region,
+    category, kind), since it has no case; its area comes from its category.
+    """
+    from tenders.services import area_for_code, area_mappings
+
+    mappings = area_mappings()
+    records = SavingsRecord.objects.select_related("tender", "region", "category")
+    groups: dict[object, dict] = {}
+    for record in records:
+        if group_by == "tender":
+            if record.tender_id:
+                key, sort = record.tender.reference, (0, record.tender.reference)
+            else:
+                key = f"{record.region.code}:{record.category.code}:{record.kind}"
+                sort = (1, key)
+        elif group_by == "region":
+            key = sort = record.region.code
+        elif group_by == "area":
+            key = (
+                record.tender.area
+                if record.tender_id
+                else area_for_code(record.category.code, mappings)
+            )
+            sort = key
+        else:
+            start = record.contract_start or (
+                record.tender.contract_start if record.tender_id else None
+            )
+            key = start.year if start else None
+            sort = (key is None, key or 0)
+        row = groups.setdefault(
+            key,
+            {
+                "key": key,
+                "sort": sort,
+                "record": record,
+                "baseline": Decimal("0.00"),
+                "new": Decimal("0.00"),
+                "expected": Decimal("0.00"),
+                "awarded_records": 0,
+            },
+        )
+        if record.stage in SavingsRecord.COUNTED_STAGES:
+            row["baseline"] += record.baseline_annual_cost
+            row["new"] += record.new_annual_cost
+            row["awarded_records"] += 1
+        else:
+            row["expected"] += record.annual_saving
+    out = []
+    for row in sorted(groups.values(), key=lambda r: r["sort"]):
+        row["saving"] = row["baseline"] - row["new"]
+        row["price_reduction"] = row["saving"] / row["baseline"] if row["baseline"] else None
+        out.append(row)
+    return out

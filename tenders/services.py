@@ -38,6 +38,7 @@ from tenders.models import (
     Participation,
     PlanSettings,
     SavingsMethod,
+    SavingsPlan,
     SavingsRecord,
     Score,
     ScoreSheet,
@@ -364,8 +365,11 @@ def candidate_create(
     description="",
     proposer_region=None,
     screening: dict | None = None,
+    annual_volume: Decimal | None = None,
+    expected_reduction: Decimal | None = None,
 ):
-    """Propose a candidate area; ``screening``: the ledger's figures when it was proposed."""
+    """Propose a candidate area; ``screening``: the ledger's figures when it was proposed;
+    the UFO figures (volume, expected reduction) are optional."""
     if not permissions.can_propose_candidate(actor):
         raise PermissionDenied(_("You may not propose candidate areas."))
     candidate = CandidateArea(
@@ -376,6 +380,8 @@ def candidate_create(
         proposed_by=actor,
         proposer_region=proposer_region,
         screening_at_proposal=screening,
+        annual_volume=annual_volume,
+        expected_reduction=expected_reduction,
     )
     candidate.full_clean(exclude=["proposed_by"])
     check_values(candidate)
@@ -664,6 +670,7 @@ def _conclude(
     if decision == Decision.APPROVE:
         candidate.tender = _approved_case(candidate, lead_region=lead_region, actor=actor)
         candidate.status = CandidateArea.Status.APPROVED
+        savings_expected_from_candidate(candidate=candidate, tender=candidate.tender, actor=actor)
     elif decision == Decision.REJECT:
         candidate.status = CandidateArea.Status.REJECTED
     else:
@@ -909,6 +916,7 @@ def savings_record(
     record.method = method
     record.contract_start = contract_start or tender.contract_start
     record.contract_end = contract_end or tender.contract_end
+    record.recorded_by = actor
     _with_actor(record, actor)
     record.save()
     return record
@@ -979,6 +987,112 @@ def savings_record_regional(
     _with_actor(record, actor)
     record.save()
     return record
+
+
+ESTIMATE_METHOD = "estimate"
+
+
+def _estimate_method() -> SavingsMethod | None:
+    return (
+        SavingsMethod.objects.filter(code=ESTIMATE_METHOD).first()
+        or SavingsMethod.objects.order_by("code").first()
+    )
+
+
+def savings_expected_from_candidate(
+    *, candidate: CandidateArea, tender: TenderCase, actor
+) -> list[SavingsRecord]:
+    """Estimate each active region's expected saving when the chiefs approve an area.
+
+    From the UFO figures: the area's annual purchase volume, split evenly between the
+    active regions (the UFO figures are not per region; each region's officer adjusts its
+    own), and the expected price reduction. Nothing without both figures.
+    """
+    volume, reduction = candidate.annual_volume, candidate.expected_reduction
+    method = _estimate_method()
+    if not volume or reduction is None or method is None:
+        return []
+    regions = list(Region.objects.filter(active=True).order_by("code"))
+    if not regions:
+        return []
+    baseline = (volume / len(regions)).quantize(Decimal("0.01"))
+    new = (baseline * (1 - reduction / 100)).quantize(Decimal("0.01"))
+    records = []
+    for region in regions:
+        record, _created = SavingsRecord.objects.get_or_create(
+            tender=tender,
+            region=region,
+            stage=SavingsRecord.Stage.EXPECTED,
+            defaults={
+                "baseline_annual_cost": baseline,
+                "new_annual_cost": new,
+                "method": method,
+                "recorded_by": actor,
+            },
+        )
+        records.append(record)
+    return records
+
+
+@transaction.atomic
+def savings_expect(
+    *,
+    tender: TenderCase,
+    region: Region,
+    actor,
+    baseline_annual_cost: Decimal,
+    new_annual_cost: Decimal,
+    method: SavingsMethod | None = None,
+) -> SavingsRecord:
+    """Record (or adjust) a region's expected saving on a joint case: a forecast."""
+    if not permissions.can_record_savings(actor, tender, region):
+        raise PermissionDenied(_("You may record savings only for your own region."))
+    errors: dict = {}
+    _savings_amount_errors(errors, baseline_annual_cost, new_annual_cost)
+    method = method or _estimate_method()
+    if method is None:
+        errors["method"] = [_("Choose a calculation method.")]
+    if errors:
+        raise ValidationError(errors)
+    stage = SavingsRecord.Stage.EXPECTED
+    record = SavingsRecord.objects.filter(
+        tender=tender, region=region, stage=stage
+    ).first() or SavingsRecord(tender=tender, region=region, stage=stage, recorded_by=actor)
+    record.baseline_annual_cost = baseline_annual_cost
+    record.new_annual_cost = new_annual_cost
+    record.method = method
+    record.recorded_by = actor
+    _with_actor(record, actor)
+    record.save()
+    return record
+
+
+@transaction.atomic
+def savings_plan_set(
+    *, actor, region: Region, year: int, owner, forecast: Decimal, note: str = ""
+) -> SavingsPlan:
+    """Set a region's savings plan for a year: its owner and its forecast."""
+    if not permissions.can_edit_savings_plan(actor, region):
+        raise PermissionDenied(_("You may keep only your own region's savings plan."))
+    errors: dict = {}
+    if owner is None or not permissions.can_own_savings_plan(owner, region):
+        errors["owner"] = [_("The owner must be a user of the region.")]
+    if forecast is None or forecast < 0:
+        errors["forecast"] = [_("The forecast cannot be negative.")]
+    if year is None or not 2000 <= year <= 2100:
+        errors["year"] = [_("Give a year between 2000 and 2100.")]
+    _refuse_bad_values(errors, texts={"note": note})
+    if errors:
+        raise ValidationError(errors)
+    plan = SavingsPlan.objects.filter(region=region, year=year).first() or SavingsPlan(
+        region=region, year=year
+    )
+    plan.owner = owner
+    plan.forecast = forecast
+    plan.note = (note or "").strip()
+    _with_actor(plan, actor)
+    plan.save()
+    return plan
 
 
 # Decision reminders -----------------------------------------------------------------------

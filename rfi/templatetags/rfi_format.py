@@ -62,3 +62,9 @@ def counted(value, noun: str = "") -> str:
 def chart_money_words():
     """The words a chart's own formatter needs to label axes as ``compact_money`` does."""
     return json_script(formatting.compact_money_words(), "chart-money-words")
+
+
+@register.filter
+def percent(value, places: int = 1) -> str:
+    """A fraction 0..1 as '82,3 %' ('82.3 %')."""
+    return formatting.percent(value, int(places))

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from rfi import permissions
 from rfi.forms import AmountField, CategoryCodeField, DateInput
 from rfi.models import PartnerBody, Region
-from tenders.models import SCORE_RANGE, SavingsMethod, ScoreSheet, ScoringCriterion
+from tenders.models import SCORE_RANGE, SavingsMethod, SavingsRecord, ScoreSheet, ScoringCriterion
 from tenders.services import Decision
 
 SCORE_CHOICES = [(str(n), str(n)) for n in range(1, 6)]
@@ -38,6 +38,22 @@ class CandidateForm(forms.Form):
     plan_year = forms.IntegerField(label=_("Target plan year"), min_value=2000, max_value=2100)
     proposer_region = forms.ModelChoiceField(
         label=_("Proposing region"), queryset=Region.objects.none(), required=False
+    )
+    annual_volume = AmountField(
+        label=_("Annual purchase volume, all regions (kr.)"),
+        max_digits=15,
+        decimal_places=2,
+        required=False,
+        help_text=_("With the expected price reduction, it gives the expected savings."),
+    )
+    expected_reduction = forms.DecimalField(
+        label=_("Expected price reduction (%)"),
+        max_digits=5,
+        decimal_places=2,
+        min_value=0,
+        max_value=100,
+        required=False,
+        localize=True,  # 12,5 in Danish
     )
 
     def __init__(self, *args, user, **kwargs):
@@ -195,6 +211,17 @@ class DecisionForm(forms.Form):
 
 
 class SavingsForm(forms.Form):
+    stage = forms.ChoiceField(
+        label=_("Stage"),
+        choices=SavingsRecord.Stage.choices,
+        initial=SavingsRecord.Stage.AWARDED,
+        required=False,  # empty: awarded, as before the stage existed
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Expected: the estimate before award (a forecast, not counted as savings). "
+            "Awarded: the baseline against the new annual cost at award."
+        ),
+    )
     region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.none())
     baseline_annual_cost = AmountField(
         label=_("Baseline annual cost (kr.)"),
@@ -209,9 +236,47 @@ class SavingsForm(forms.Form):
     contract_start = forms.DateField(label=_("Contract start"), required=False, widget=DateInput())
     contract_end = forms.DateField(label=_("Contract end"), required=False, widget=DateInput())
 
+    def clean_stage(self) -> str:
+        return self.cleaned_data.get("stage") or SavingsRecord.Stage.AWARDED
+
     def __init__(self, *args, regions: list[Region], **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["region"]
         field.queryset = Region.objects.filter(pk__in=[r.pk for r in regions])
         if len(regions) == 1:
             field.initial = regions[0].pk
+
+
+class SavingsPlanForm(forms.Form):
+    region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.none())
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    owner = forms.ModelChoiceField(
+        label=_("Owner"),
+        queryset=None,
+        help_text=_("A user of the region who answers for the plan."),
+    )
+    forecast = AmountField(
+        label=_("Forecast realised savings (kr.)"), max_digits=15, decimal_places=2
+    )
+    note = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def __init__(self, *args, regions: list[Region], year: int, **kwargs):
+        from django.contrib.auth import get_user_model
+
+        super().__init__(*args, **kwargs)
+        pks = [r.pk for r in regions]
+        self.fields["region"].queryset = Region.objects.filter(pk__in=pks)
+        if len(regions) == 1:
+            self.fields["region"].initial = regions[0].pk
+        self.fields["year"].initial = year
+        self.fields["owner"].queryset = (
+            get_user_model()
+            .objects.filter(is_active=True, memberships__region__in=pks)
+            .distinct()
+            .order_by("first_name", "last_name", "username")
+        )
+        self.fields["owner"].label_from_instance = lambda user: (
+            user.get_full_name() or user.get_username()
+        )

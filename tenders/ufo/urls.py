@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tenders.ufo import views
+from tenders.ufo import savings_views, views
 
 urlpatterns = [
     path("ufo/", views.candidates, name="candidates"),
@@ -14,4 +14,11 @@ urlpatterns = [
     path("ufo/<int:pk>/beslut/", views.candidate_decide, name="candidate_decide"),
     path("sag/<str:reference>/besparelse/", views.savings_edit, name="savings"),
     path("besparelser/", views.savings_overview, name="savings_overview"),
+    path("besparelser/plan/", savings_views.savings_plan, name="savings_plan"),
+    path("besparelser/rapport/<slug:slug>/", savings_views.savings_report, name="savings_report"),
+    path(
+        "besparelser/rapport/<slug:slug>/xlsx/",
+        savings_views.savings_report_export,
+        name="savings_report_export",
+    ),
 ]

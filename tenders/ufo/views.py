@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,10 +18,11 @@ from rfi import permissions
 from rfi.cpv import category_by_code
 from rfi.forms import apply_service_errors
 from rfi.models import Category, Region
-from tenders import selectors, services
+from tenders import savings, savings_reports, selectors, services
 from tenders.models import (
     CandidateArea,
     PlanSettings,
+    SavingsRecord,
     Score,
     ScoreSheet,
     ScoringCriterion,
@@ -104,6 +106,8 @@ def candidate_create(request):
                 description=data["description"],
                 proposer_region=data["proposer_region"],
                 screening=ufo_screening.snapshot_for_proposal(code=data["category"].code),
+                annual_volume=data["annual_volume"],
+                expected_reduction=data["expected_reduction"],
             )
         except ValidationError as error:
             apply_service_errors(form, error)
@@ -406,16 +410,26 @@ def savings_edit(request, reference: str):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                record = services.savings_record(
-                    tender=tender,
-                    region=data["region"],
-                    actor=request.user,
-                    baseline_annual_cost=data["baseline_annual_cost"],
-                    new_annual_cost=data["new_annual_cost"],
-                    method=data["method"],
-                    contract_start=data["contract_start"],
-                    contract_end=data["contract_end"],
-                )
+                if data["stage"] == SavingsRecord.Stage.EXPECTED:
+                    record = services.savings_expect(
+                        tender=tender,
+                        region=data["region"],
+                        actor=request.user,
+                        baseline_annual_cost=data["baseline_annual_cost"],
+                        new_annual_cost=data["new_annual_cost"],
+                        method=data["method"],
+                    )
+                else:
+                    record = services.savings_record(
+                        tender=tender,
+                        region=data["region"],
+                        actor=request.user,
+                        baseline_annual_cost=data["baseline_annual_cost"],
+                        new_annual_cost=data["new_annual_cost"],
+                        method=data["method"],
+                        contract_start=data["contract_start"],
+                        contract_end=data["contract_end"],
+                    )
             except ValidationError as error:
                 apply_service_errors(form, error)
             else:
@@ -425,20 +439,48 @@ def savings_edit(request, reference: str):
                 )
                 return redirect("tenders:savings", reference=tender.reference)
     elif allowed:
-        form = SavingsForm(regions=allowed)
-    records = tender.savings.select_related("region", "method", "recorded_by")
+        # Before award only the expected saving can be recorded: offer that stage first.
+        stage = SavingsRecord.Stage.AWARDED if tender.award_date else SavingsRecord.Stage.EXPECTED
+        form = SavingsForm(regions=allowed, initial={"stage": stage})
+    records = tender.savings.select_related("tender", "region", "method", "recorded_by").order_by(
+        "region__code", "stage"
+    )
+    today = timezone.localdate()
+    compliance: dict = {}
     context = {
         "tender": tender,
         "form": form,
-        "records": [{"record": r, "percent": _percent(r.price_reduction)} for r in records],
+        "records": [
+            {
+                "record": r,
+                "percent": _percent(r.price_reduction),
+                "realisation": savings_reports.realisation_of(
+                    r, today=today, compliance_cache=compliance
+                ),
+            }
+            for r in records
+        ],
         "awarded": tender.award_date is not None,
+        "method": savings.realisation_method_text(),
     }
     return render(request, "tenders/savings_edit.html", context)
 
 
-def _group_label(group_by: str, key, tenders: dict, regions: dict) -> str:
+def _own_contract_label(record) -> str:
+    """A region's own contract has no case: it is named by region, category and kind."""
+    return _("%(region)s's own contract: %(code)s %(category)s (%(kind)s)") % {
+        "region": record.region.name,
+        "code": record.category.full_code,
+        "category": record.category.label,
+        "kind": record.get_kind_display(),
+    }
+
+
+def _group_label(group_by: str, key, tenders: dict, regions: dict, record=None) -> str:
     if key is None:
         return _("Unknown")
+    if group_by == "tender" and record is not None and not record.tender_id:
+        return _own_contract_label(record)
     if group_by == "tender":
         tender = tenders.get(key)
         return f"{key} {tender.title}" if tender else str(key)
@@ -464,16 +506,17 @@ def savings_overview(request):
     )
     regions = {r.code: r for r in Region.objects.all()}
     for row in rows:
-        row["label"] = _group_label(group_by, row["key"], tenders, regions)
+        row["label"] = _group_label(group_by, row["key"], tenders, regions, row["record"])
         row["percent"] = _percent(row["price_reduction"])
         row["url"] = (
             reverse("tenders:savings", kwargs={"reference": row["key"]})
-            if group_by == "tender" and row["key"]
+            if group_by == "tender" and row["record"].tender_id
             else ""
         )
     baseline = sum((r["baseline"] for r in rows), Decimal("0"))
     new = sum((r["new"] for r in rows), Decimal("0"))
     totals = {
+        "expected": sum((r["expected"] for r in rows), Decimal("0")),
         "baseline": baseline,
         "new": new,
         "saving": baseline - new,

@@ -32,6 +32,7 @@ DOWNLOADS = {
     "api-docs",
     "tenders:export",
     "tenders:status_report_export",
+    "tenders:savings_report_export",
     "spend:export",
     "spend:batch_file",
     "spend:batch_status",

@@ -21,6 +21,7 @@ from tenders.models import (
     Participation,
     PlanSettings,
     SavingsMethod,
+    SavingsPlan,
     SavingsRecord,
     Score,
     ScoreSheet,
@@ -272,12 +273,30 @@ def test_candidate_areas_are_scored_by_the_demo_ufo_members(seeded):
 
 
 def test_savings_are_recorded_on_awarded_cases(seeded):
-    savings = SavingsRecord.objects.select_related("tender")
+    savings = SavingsRecord.objects.select_related("tender").filter(
+        stage=SavingsRecord.Stage.AWARDED, tender__isnull=False
+    )
 
     assert savings.count() >= 50
     assert all(record.tender.award_date for record in savings)
     assert all(Decimal("0.03") < record.price_reduction < Decimal("0.3") for record in savings)
     assert set(savings.values_list("region__code", flat=True)) == {"RH", "RSJ", "RSD", "RM", "RN"}
+
+
+def test_the_demo_has_expected_awarded_and_regional_savings_and_plans(seeded):
+    records = SavingsRecord.objects.all()
+    expected = records.filter(stage=SavingsRecord.Stage.EXPECTED)
+    assert expected.filter(tender__award_date__isnull=False).exists()  # beside awarded
+    assert expected.filter(tender__award_date__isnull=True).exists()  # cases in tender
+    regional = records.filter(tender__isnull=True, stage=SavingsRecord.Stage.AWARDED)
+    assert set(regional.values_list("region__code", flat=True)) == {"RH", "RSJ", "RSD", "RM", "RN"}
+    # some own contracts started before the strategy (2021), some after
+    years = {r.contract_start.year for r in regional}
+    assert min(years) < 2021 < max(years)
+    this_year = timezone.localdate().year
+    plans = SavingsPlan.objects.filter(year=this_year)
+    assert plans.count() == 5
+    assert all(plan.owner.memberships.filter(region=plan.region).exists() for plan in plans)
 
 
 def test_the_demo_is_recorded_under_the_demo_officers(seeded):

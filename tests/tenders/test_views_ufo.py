@@ -608,4 +608,5 @@ def test_the_savings_overview_rolls_up_per_region(awarded, officer_rm, officer_r
     assert "150.000 kr. 15,0 %" in row_with(response, "Region Midtjylland")
     assert "50.000 kr. 10,0 %" in row_with(response, "Region Syddanmark")
     total = row_with(response, "I alt")
-    assert total == "I alt 1.500.000 kr. 1.300.000 kr. 200.000 kr. 13,3 %"
+    # expected (none), baseline, new, saving, reduction
+    assert total == "I alt 0 kr. 1.500.000 kr. 1.300.000 kr. 200.000 kr. 13,3 %"
