@@ -108,7 +108,7 @@ def take(base_url: str, out: Path) -> list[Path]:
                 page.screenshot(path=str(path), animations="disabled")
                 _shrink(path)
                 written.append(path)
-                print(f"  {path.relative_to(ROOT)}  {path.stat().st_size // 1024} KB")
+                sys.stdout.write(f"  {path.relative_to(ROOT)}  {path.stat().st_size // 1024} KB\n")
                 context.close()
         browser.close()
     return written
@@ -130,7 +130,7 @@ def main() -> int:
         server.terminate()
         server.wait(timeout=10)
     total = sum(path.stat().st_size for path in written) // 1024
-    print(f"{len(written)} screenshots, {total} KB, in {args.out}")
+    sys.stdout.write(f"{len(written)} screenshots, {total} KB, in {args.out}\n")
     return 0
 
 
