@@ -110,9 +110,33 @@ def _public_pages() -> list[str]:
     return pages
 
 
-def _file_name(persona: str, url: str) -> str:
+def _file_name(persona: str, url: str, method: str = "get") -> str:
     slug = "".join(c if c.isalnum() else "-" for c in url.strip("/")) or "home"
-    return f"{persona}--{slug}.html"
+    return f"{persona}--{method}--{slug}.html"
+
+
+# Pages as they answer a mistake: error pages, and forms sent back with their errors
+# (persona, method, URL, form data, expected status).
+MISTAKES = (
+    ("anonymous", "get", "/udbud/FUP-1999-999/", None, 404),
+    ("anonymous", "get", "/udbud/?tab=bogus", None, 400),
+    ("anonymous", "post", "/login/", {"username": "nobody", "password": "wrong"}, 200),
+    ("anonymous", "post", "/udbud/abonnement/", {"email": "not-an-address"}, 400),
+    ("officer_rm", "post", "/fup/ny/", {"title": ""}, 200),
+    ("officer_rm", "post", "/fup/sag/FUP-2026-900/deltagelse/RM/", {"decision": "x"}, 200),
+    ("officer_rm", "get", "/fup/sag/FUP-1999-999/", None, 404),
+    ("secretariat", "post", "/kpi/strategier/ny/", {"code": ""}, 200),
+    ("secretariat", "get", "/historik/?date_from=31-02-2026", None, 200),
+    ("chief", "post", lambda: f"{_candidate_url()}beslut/", {"meeting_date": "x"}, 200),
+    ("ufo_member", "post", lambda: f"{_candidate_url()}score/", {"with_other_body": "x"}, 200),
+)
+
+
+def _candidate_url() -> str:
+    from tenders.models import CandidateArea
+
+    # the permission matrix's candidate area (tests/rfi/test_permission_matrix.py)
+    return f"/fup/ufo/{CandidateArea.objects.get(title='Matrix-kandidat').pk}/"
 
 
 def test_every_page_passes_the_nu_html_checker(tmp_path, settings, regions, category_33):
@@ -137,6 +161,15 @@ def test_every_page_passes_the_nu_html_checker(tmp_path, settings, regions, cate
             path = tmp_path / _file_name(persona, url)
             path.write_bytes(response.content)
             rendered[path] = f"{persona} {url}"
+        for who, method, url, data, status in MISTAKES:
+            if who != persona:
+                continue
+            url = url() if callable(url) else url
+            response = getattr(client, method)(url, data or {})
+            assert response.status_code == status, (persona, method, url, response.status_code)
+            path = tmp_path / _file_name(persona, url, method)
+            path.write_bytes(response.content)
+            rendered[path] = f"{persona} {method.upper()} {url} ({status})"
     errors = validate(sorted(rendered))
 
     # then
