@@ -119,6 +119,12 @@ def test(args: list[str]) -> int:
     compile_messages()
     database = os.environ.get("DATABASE_URL", "SQLite (embedded default)")
     print(f"Running the whole test suite against {database.split('@')[-1]}")
+    if "DATABASE_URL" not in os.environ:
+        print(
+            "On SQLite the tests that need PostgreSQL (the real-worker integration tests,"
+            " concurrency, column lengths) are skipped with their reason; set"
+            " DATABASE_URL=postgres://… to run them (README: The test suite)."
+        )
     command = [str(PYTHON), "-m", "pytest", "-p", "no:cacheprovider", *args]
     return subprocess.run(command, cwd=ROOT).returncode
 
