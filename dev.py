@@ -3,6 +3,7 @@
 
     python3 dev.py run    # virtual env, install, migrate, seed demo data, serve :8000
     python3 dev.py test   # virtual env, install test tools, run the whole suite
+    python3 dev.py screenshots  # demo data, then docs/screenshots/*.png (needs chromium)
 
 Extra arguments after ``test`` go to pytest (e.g. ``python3 dev.py test -k cpv``).
 """
@@ -14,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -23,22 +25,57 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
 
+def step(text: str) -> None:
+    """One line per step, so a first install never sits silent for a minute."""
+    print(f"==> {text}", flush=True)
+
+
+def pip_progress(line: str) -> str | None:
+    """The line of pip's output worth showing during an install (None: leave it out)."""
+    line = line.strip()
+    if line.startswith("Collecting "):
+        return "    " + line.split()[1]
+    if line.startswith("Installing collected packages"):
+        return "    unpacking and installing them …"
+    if line.startswith("Successfully installed"):
+        return f"    installed {len(line.split()) - 2} packages"
+    if line.startswith(("ERROR", "error:")):
+        return line
+    return None
+
+
 def ensure_environment(requirements: str) -> None:
     """Create .venv and install a requirements file, only when it changed since last time."""
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be run by an older python3
         sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
     if not PYTHON.exists():
-        print(f"Creating the virtual environment in {VENV} …")
+        step(f"Creating the virtual environment in {VENV} (a few seconds)")
         venv.EnvBuilder(with_pip=True).create(VENV)
     files = [ROOT / "requirements.txt", ROOT / requirements]
     digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
     stamp = VENV / f".installed-{requirements}"
     if stamp.exists() and stamp.read_text() == digest:
+        step(f"{requirements}: already installed in {VENV.name}")
         return
-    print(f"Installing {requirements} …")
-    pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "-r", str(ROOT / requirements)], check=True)
+    step(f"Installing {requirements} into {VENV.name} (the first time takes a minute or two)")
+    started = time.monotonic()
+    pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar=off"]
+    with subprocess.Popen(
+        [*pip, "-r", str(ROOT / requirements)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as process:
+        output = []
+        for line in process.stdout:
+            output.append(line)
+            if (shown := pip_progress(line)) is not None:
+                print(shown, flush=True)
+    if process.returncode:
+        sys.stdout.write("".join(output[-40:]))
+        raise subprocess.CalledProcessError(process.returncode, pip)
     stamp.write_text(digest)
+    step(f"{requirements} installed in {time.monotonic() - started:.0f} s")
 
 
 def manage(*args: str, env: dict | None = None) -> None:
@@ -48,17 +85,33 @@ def manage(*args: str, env: dict | None = None) -> None:
 def compile_messages() -> None:
     # The compiled catalogues are committed; recompile when gettext is there.
     if shutil.which("msgfmt"):
+        step("Compiling the Danish message catalogue")
         manage("compilemessages", "--ignore=.venv", "-v0")
 
 
 def run(args: list[str]) -> None:
     ensure_environment("requirements.txt")
     compile_messages()
+    step("Creating or updating the database (migrate)")
     manage("migrate", "--no-input", "-v1")
+    step("Loading the demo data: regions, CPV codes, users, plan, contracts, ledger (~1 min)")
     manage("seed_demo")
     address = args[0] if args else "127.0.0.1:8000"
     print(f"\nThe site runs at http://{address}/ (Ctrl+C stops it).\n")
     manage("runserver", address)
+
+
+def screenshots(args: list[str]) -> int:
+    """Seed the demo data and photograph each role's home page and the portal."""
+    ensure_environment("requirements-dev.txt")
+    compile_messages()
+    step("Creating or updating the database (migrate)")
+    manage("migrate", "--no-input", "-v0")
+    step("Loading the demo data (idempotent; ~1 min the first time)")
+    manage("seed_demo")
+    step("Photographing the pages into docs/screenshots/")
+    command = [str(PYTHON), str(ROOT / "scripts" / "screenshots.py"), *args]
+    return subprocess.run(command, cwd=ROOT).returncode
 
 
 def test(args: list[str]) -> int:
@@ -66,18 +119,26 @@ def test(args: list[str]) -> int:
     compile_messages()
     database = os.environ.get("DATABASE_URL", "SQLite (embedded default)")
     print(f"Running the whole test suite against {database.split('@')[-1]}")
+    if "DATABASE_URL" not in os.environ:
+        print(
+            "On SQLite the tests that need PostgreSQL (the real-worker integration tests,"
+            " concurrency, column lengths) are skipped with their reason; set"
+            " DATABASE_URL=postgres://… to run them (README: The test suite)."
+        )
     command = [str(PYTHON), "-m", "pytest", "-p", "no:cacheprovider", *args]
     return subprocess.run(command, cwd=ROOT).returncode
 
 
 def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test", "install"}:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test", "install", "screenshots"}:
         print(__doc__)
         return 2
     command, rest = sys.argv[1], sys.argv[2:]
     if command == "run":
         run(rest)
         return 0
+    if command == "screenshots":
+        return screenshots(rest)
     if command == "install":
         ensure_environment("requirements-dev.txt" if "--dev" in rest else "requirements.txt")
         return 0

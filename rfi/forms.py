@@ -3,6 +3,7 @@ amounts as Danes type them, CPV codes, and a service's ValidationError shown on 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
@@ -16,6 +17,8 @@ from rfi import cpv
 from rfi.models import Category, Region
 from rfi.selectors import audit_kinds
 
+ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
+
 
 class DateInput(forms.DateInput):
     """The browser's date picker: it sends and expects ISO dates whatever the language."""
@@ -24,6 +27,22 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+    def format_value(self, value):
+        """An ISO date, or nothing: a date input's value may hold no other text (valid HTML;
+        a browser would blank it anyway). A form sent back with "31-02-2026" shows the field
+        empty, with its error."""
+        value = super().format_value(value)
+        if isinstance(value, str) and not _is_iso_date(value):
+            return None
+        return value
+
+
+def _is_iso_date(text: str) -> bool:
+    try:
+        return bool(ISO_DATE.fullmatch(text)) and bool(dt.date.fromisoformat(text))
+    except ValueError:
+        return False
 
 
 # Danish 1.250.000,50 or 1250000,50; English 1,250,000.50 or 1250000.50; or whole numbers.

@@ -38,6 +38,7 @@ router.register("kpi-snapshots", kpi_api.KpiSnapshotViewSet, basename="kpisnapsh
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("metrics", views.metrics_view, name="metrics"),
     path("mig/", views.me, name="me"),
     path("mig/token/<str:token_key>/slet/", views.api_token_revoke, name="api_token_revoke"),

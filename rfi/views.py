@@ -8,8 +8,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import ngettext
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from rfi import home as home_tasks
 from rfi import metrics, permissions, services
@@ -129,3 +129,13 @@ def metrics_view(request):
     ):
         raise Http404
     return HttpResponse(metrics.exposition(), content_type=metrics.CONTENT_TYPE)
+
+
+FAVICON = settings.BASE_DIR / "static" / "favicon.svg"
+
+
+@require_safe
+@cache_control(public=True, max_age=86400)
+def favicon(request):
+    """/favicon.ico for clients that ask for it without reading the pages' link rel=icon."""
+    return HttpResponse(FAVICON.read_bytes(), content_type="image/svg+xml")

@@ -13,6 +13,7 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Rss201rev2Feed
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
@@ -89,9 +90,15 @@ class TenderFeed(Feed):
         return _("Changed: %(title)s") % {"title": title}
 
     def item_description(self, item) -> str:
+        """HTML, as RSS 2.0 descriptions are: each line escaped, the lines joined by <br>.
+
+        A reader shows plain text's line breaks as spaces; the change, an empty line and
+        the summary would run together into one paragraph.
+        """
         tender, changes = item
         latest = [c.text for c in changes if c.when == changes[0].when]
-        return printable("\n".join([*latest, "", _summary(tender)]))
+        text = printable("\n".join([*latest, "", _summary(tender)]))
+        return "<br>\n".join(escape(line) for line in text.split("\n"))
 
     def item_link(self, item) -> str:
         return reverse("public:detail", args=[item[0].reference])

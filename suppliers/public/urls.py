@@ -32,6 +32,17 @@ urlpatterns = [
         ocds_views.extension_codelist,
         name="ocds_extension_codelist",
     ),
+    # Copies of upstream extensions without a release (SERVED_COPIES): pinned by the site.
+    path(
+        "ocds/extension/copy/<str:name>/<str:filename>",
+        ocds_views.extension_copy_file,
+        name="ocds_extension_copy",
+    ),
+    path(
+        "ocds/extension/copy/<str:name>/codelists/<str:filename>",
+        ocds_views.extension_copy_codelist,
+        name="ocds_extension_copy_codelist",
+    ),
     # Suppliers' e-mail alerts (suppliers/public/alerts.py).
     path("abonnement/", alert_views.subscribe, name="alerts_subscribe"),
     path("abonnement/sendt/", alert_views.sent, name="alerts_sent"),

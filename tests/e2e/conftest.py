@@ -8,6 +8,7 @@ tests are plain synchronous code, so the guard is switched off for this package.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,41 @@ def _allow_orm_beside_playwrights_event_loop():
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Where a chromium may be: RFI_CHROMIUM first (a path), then these names on PATH, then
+# the browser Playwright downloaded (`playwright install chromium`).
+CHROMIUM_ENV = "RFI_CHROMIUM"
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def _playwright_chromium() -> str | None:
+    """The chromium of `playwright install chromium`, when it has been downloaded."""
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            path = playwright.chromium.executable_path
+    except Exception:  # noqa: BLE001 - no Playwright, no driver, no browser: not found
+        return None
+    return path if path and Path(path).exists() else None
+
+
+def find_chromium() -> tuple[str | None, str]:
+    """The chromium to drive, and where it was looked for (for a skip's reason).
+
+    ``RFI_CHROMIUM`` wins when set (a path or a name on PATH); otherwise the first of
+    ``CHROMIUM_NAMES`` on PATH, otherwise Playwright's own download.
+    """
+    override = os.environ.get(CHROMIUM_ENV)
+    if override:
+        found = shutil.which(override) or (override if Path(override).is_file() else None)
+        return found, f"{CHROMIUM_ENV}={override}"
+    for name in CHROMIUM_NAMES:
+        if found := shutil.which(name):
+            return found, ", ".join(CHROMIUM_NAMES)
+    looked = f"{', '.join(CHROMIUM_NAMES)} on PATH, Playwright's own chromium"
+    return _playwright_chromium(), looked
+
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -55,8 +90,12 @@ def e2e_browser(django_db_setup, _allow_orm_beside_playwrights_event_loop):
     Package scope: Playwright's event loop stops when the e2e tests are done, so the
     rest of the suite runs with Django's async-safety guard on.
     """
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing: install Debian's chromium package to run the e2e tests"
+    chromium, looked = find_chromium()
+    if chromium is None:
+        reason = (
+            f"no chromium found ({looked}): install one (Debian: apt-get install chromium) or"
+            f" set {CHROMIUM_ENV} to its path to run the e2e tests"
+        )
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true and {reason}", pytrace=False)
         pytest.skip(reason)
@@ -64,7 +103,7 @@ def e2e_browser(django_db_setup, _allow_orm_beside_playwrights_event_loop):
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            executable_path=chromium, headless=True, args=CHROMIUM_ARGS
         )
         yield browser
         browser.close()

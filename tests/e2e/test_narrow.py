@@ -28,6 +28,7 @@ NOT_PAGES |= {access for access in Access if access.name.startswith("API_")}
 # Downloads, feeds, machine-readable data and third-party pages: no layout to check.
 DOWNLOADS = {
     "healthz",
+    "favicon",
     "schema",
     "api-docs",
     "tenders:export",
@@ -46,6 +47,8 @@ DOWNLOADS = {
     "public:ocds",
     "public:ocds_extension",
     "public:ocds_extension_codelist",
+    "public:ocds_extension_copy",
+    "public:ocds_extension_copy_codelist",
 }
 
 # The matrix's persona names, and the role each is given here (None: not signed in).

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import gzip
 import io
+import re
 from decimal import Decimal
 
 import feedparser
@@ -235,3 +236,26 @@ def test_feeds_and_files_are_gzipped_for_clients_that_ask(plan, name):
     assert packed["Content-Encoding"] == "gzip"
     assert "Accept-Encoding" in packed["Vary"]
     assert gzip.decompress(packed.content) == plain.content
+
+
+def test_rss_descriptions_are_html_with_a_line_break_per_line(plan):
+    # given: a title with markup-like characters
+    plan["beds"].title = "Senge <store> & små"
+    plan["beds"].save()
+
+    # when
+    response = get_in_english("feed")
+    feed = feedparser.parse(response.content)
+
+    # then: the reader gets HTML: one <br> per line, the text itself escaped
+    changed = feed.entries[0]
+    description = changed.description
+    assert changed.summary_detail.type == "text/html"
+    lines = re.split(r"<br\s*/?>", description)
+    assert len(lines) >= 5, description  # the change, an empty line, category, lead, regions
+    assert lines[1].strip() == ""
+    assert lines[2].strip().startswith("Category: ")
+    assert lines[3].strip().startswith("Lead: ")
+    assert "Senge &lt;store&gt; &amp; små" in lines[0] and "<store>" not in description
+    # the raw XML carries the HTML entity-encoded, as RSS 2.0 descriptions do
+    assert b"&lt;br&gt;" in response.content

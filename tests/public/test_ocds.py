@@ -291,3 +291,31 @@ def test_merge_patch_follows_rfc_7396():
     assert target == {"a": "b", "c": {"d": "e", "f": "g"}}
     assert merge_patch({"a": [1, 2]}, {"a": [3]}) == {"a": [3]}
     assert merge_patch(copy.deepcopy(target), {}) == target
+
+
+def test_every_declared_extension_is_pinned_and_served_copies_answer(client, feed_plan):
+    # given
+    package = client.get(URL).json()
+
+    # when
+    declared = package["extensions"]
+    served = [url for url in declared if url.startswith("http://testserver/")]
+
+    # then: no branch (a branch changes under the feed's readers): a tag, a commit or a copy
+    assert len(declared) == 6, declared
+    assert not [url for url in declared if "/master/" in url or "/main/" in url], declared
+    assert f"{EXTENSIONS[0]}".split("/")[-2] == "v1.1.5"
+    assert [url.split("/")[-2] for url in EXTENSIONS[1:]] == [
+        "16f7eb0413de9f22caff3b941f9c91d79493cd1c",
+        "4ace98b844bde9ed763e9310d091597ab10e4043",
+    ]
+    assert len(served) == 3  # options, techniques, the project's own
+    for url in served[:2]:
+        metadata = client.get(url).json()
+        schema_url = url.replace("extension.json", metadata["schemas"][0])
+        on_disk = EXTENSIONS_DIR / url.split("/")[-2] / "release-schema.json"
+        assert client.get(schema_url).json() == json.loads(on_disk.read_text())
+    techniques = served[1].replace("extension.json", "codelists/frameworkAgreementMethod.csv")
+    assert client.get(techniques).content.startswith(b"Code,")
+    assert client.get(served[0].replace("extension.json", "README.md")).status_code == 404
+    assert client.get(served[0].replace("/options/", "/lots/")).status_code == 404

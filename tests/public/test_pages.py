@@ -325,3 +325,21 @@ def test_pages_work_for_signed_in_users_too(plan, officer_rm):
     assert response.status_code == 200
     assert references(response) == ["FUP-2026-101", "FUP-2026-103"]
     assert "officer_rm" in response.content.decode()
+
+
+def test_the_change_log_dates_are_valid_html_datetimes(plan):
+    # when
+    html = get(reverse("public:detail", args=["FUP-2026-101"])).content.decode()
+
+    # then: whole seconds and the offset, as <time datetime> allows (no six-digit fraction)
+    values = re.findall(r'<time datetime="([^"]+)"', html)
+    assert values, html
+    for value in values:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}", value), value
+
+
+def test_the_filter_form_has_no_empty_action(plan):
+    html = get(reverse("public:index")).content.decode()
+
+    form = re.search(r'<form method="get"[^>]*class="public-filter"[^>]*>', html).group(0)
+    assert "action" not in form, form

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
 
-from rfi.forms import AmountField, CategoryCodeField, apply_service_errors
+from rfi.forms import AmountField, CategoryCodeField, DateInput, apply_service_errors
 from rfi.models import Category
 from suppliers.models import Contract
 from tests.conftest import client_for
@@ -143,3 +143,19 @@ def test_a_service_error_without_a_field_goes_to_the_top_of_the_form():
 
     assert form.non_field_errors() == ["The tender is closed."]
     assert "title" not in form.errors
+
+
+def test_a_date_input_sent_back_with_a_bad_date_shows_it_empty_with_the_error():
+    # given: the audit log's filter, sent a date the browser's picker cannot hold
+    class Filter(forms.Form):
+        date_from = forms.DateField(required=False, widget=DateInput())
+
+    # when
+    bad = Filter({"date_from": "31-02-2026"})
+    good = Filter({"date_from": "2026-02-28"})
+
+    # then: type=date takes only an ISO date as its value (valid HTML), else none at all
+    assert not bad.is_valid()
+    assert "value=" not in str(bad["date_from"])
+    assert 'aria-invalid="true"' in str(bad["date_from"])
+    assert 'value="2026-02-28"' in str(good["date_from"])

@@ -290,3 +290,16 @@ def test_api_docs_script_points_at_our_own_schema(officer_rm):
     assert "https://" not in script.content.decode()
     assert schema.status_code == 200
     assert b"/api/v1/regions/" in schema.content
+
+
+def test_the_favicon_answers_and_every_page_links_it():
+    client = Client()
+    # when
+    icon = client.get("/favicon.ico")
+    home = client.get("/")
+
+    # then
+    assert icon.status_code == 200
+    assert icon["Content-Type"] == "image/svg+xml"
+    assert icon.content.startswith(b"<svg")
+    assert b'<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in home.content

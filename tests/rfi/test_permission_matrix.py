@@ -283,6 +283,7 @@ ADMIN_NAMESPACE = "admin:*"
 ROUTES: dict[str, Route] = {
     "home": Route(Access.PUBLIC),
     "healthz": Route(Access.PUBLIC),
+    "favicon": Route(Access.PUBLIC),
     "metrics": Route(Access.OPERATOR),
     "me": Route(Access.SIGNED_IN),
     "api_token_revoke": Route(Access.POST_ONLY, kwargs=lambda data: {"token_key": "all"}),
@@ -393,6 +394,13 @@ ROUTES: dict[str, Route] = {
     ),
     "public:ocds_extension_codelist": Route(
         Access.PUBLIC, kwargs=lambda data: {"filename": "participation.csv"}
+    ),
+    "public:ocds_extension_copy": Route(
+        Access.PUBLIC, kwargs=lambda data: {"name": "options", "filename": "extension.json"}
+    ),
+    "public:ocds_extension_copy_codelist": Route(
+        Access.PUBLIC,
+        kwargs=lambda data: {"name": "techniques", "filename": "frameworkAgreementMethod.csv"},
     ),
     "public:alerts_subscribe": Route(Access.PUBLIC),
     "public:alerts_sent": Route(Access.PUBLIC),

@@ -28,15 +28,21 @@ OCDS_VERSION = "1.1"
 LANGUAGE = "da"
 LOT_ID = "LOT-0001"
 _EXTENSION_REPOS = "https://raw.githubusercontent.com/open-contracting-extensions"
-# The extensions the feed declares (extension.json URLs); suppliers/public/ocds_data holds the
-# copies CI validates against (suppliers/public/ocds/schema.py EXTENSION_FOLDERS, same order).
+# The extensions the feed declares (extension.json URLs), each pinned to the version whose
+# copy in suppliers/public/ocds_data CI validates against (suppliers/public/ocds/schema.py
+# EXTENSION_FOLDERS): a tag where the extension has releases, else the commit of the copy.
+# A branch (master) would change under the feed's readers.
 EXTENSIONS = (
     f"{_EXTENSION_REPOS}/ocds_lots_extension/v1.1.5/extension.json",
-    f"{_EXTENSION_REPOS}/ocds_options_extension/master/extension.json",
-    f"{_EXTENSION_REPOS}/ocds_techniques_extension/master/extension.json",
-    f"{_EXTENSION_REPOS}/ocds_communication_extension/master/extension.json",
-    f"{_EXTENSION_REPOS}/ocds_renewal_extension/master/extension.json",
+    f"{_EXTENSION_REPOS}/ocds_communication_extension/"
+    "16f7eb0413de9f22caff3b941f9c91d79493cd1c/extension.json",
+    f"{_EXTENSION_REPOS}/ocds_renewal_extension/"
+    "4ace98b844bde9ed763e9310d091597ab10e4043/extension.json",
 )
+# Extensions with neither a release nor a recorded commit: the site serves its own copy
+# (/udbud/ocds/extension/copy/<name>/extension.json, suppliers/public/ocds/views.py), so
+# the URL always answers with the files the feed was validated against.
+SERVED_COPIES = ("options", "techniques")
 
 # TenderCase.Status → OCDS tenderStatus (closed codelist).
 _TENDER_STATUS = {
@@ -252,6 +258,7 @@ def release_package(
     *,
     uri: str,
     own_extension_url: str,
+    copy_extension_urls: Iterable[str] = (),
     today: dt.date | None = None,
 ) -> dict:
     """The release package of ``tenders`` (already filtered), published at ``uri``."""
@@ -263,7 +270,7 @@ def release_package(
         "version": OCDS_VERSION,
         "publishedDate": timezone.localtime(published).isoformat(),
         "publisher": {"name": settings.OCDS_PUBLISHER_NAME},
-        "extensions": [*EXTENSIONS, own_extension_url],
+        "extensions": [*EXTENSIONS, *copy_extension_urls, own_extension_url],
         "releases": releases,
     }
     if settings.OCDS_LICENSE:

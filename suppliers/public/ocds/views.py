@@ -11,7 +11,7 @@ from django.views.decorators.http import require_safe
 
 from suppliers.public import selectors as public_selectors
 from suppliers.public import views as public_views
-from suppliers.public.ocds.build import release_package
+from suppliers.public.ocds.build import SERVED_COPIES, release_package
 from suppliers.public.ocds.schema import EXTENSIONS_DIR
 
 OWN_EXTENSION_DIR = EXTENSIONS_DIR / "option_participation"
@@ -49,6 +49,15 @@ def package(request: HttpRequest) -> HttpResponse:
             own_extension_url=request.build_absolute_uri(
                 reverse("public:ocds_extension", kwargs={"filename": "extension.json"})
             ),
+            copy_extension_urls=[
+                request.build_absolute_uri(
+                    reverse(
+                        "public:ocds_extension_copy",
+                        kwargs={"name": name, "filename": "extension.json"},
+                    )
+                )
+                for name in SERVED_COPIES
+            ],
         )
         content = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
         return HttpResponse(content, content_type="application/json")
@@ -90,5 +99,34 @@ def extension_codelist(request: HttpRequest, filename: str) -> HttpResponse:
     if filename not in _CODELISTS:
         raise Http404
     response = HttpResponse(_read(f"codelists/{filename}"), content_type="text/csv; charset=utf-8")
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _copy_file(name: str, filename: str) -> bytes:
+    """A file of a served copy (SERVED_COPIES): the names its extension.json lists, only."""
+    if name not in SERVED_COPIES:
+        raise Http404
+    folder = EXTENSIONS_DIR / name
+    metadata = json.loads((folder / "extension.json").read_bytes())
+    allowed = {"extension.json", *metadata.get("schemas", ())}
+    allowed |= {f"codelists/{codelist}" for codelist in metadata.get("codelists", ())}
+    if filename not in allowed:
+        raise Http404
+    return (folder / filename).read_bytes()
+
+
+@require_safe
+def extension_copy_file(request: HttpRequest, name: str, filename: str) -> HttpResponse:
+    """extension.json and release-schema.json of an upstream extension, as validated."""
+    response = HttpResponse(_copy_file(name, filename), content_type="application/json")
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_safe
+def extension_copy_codelist(request: HttpRequest, name: str, filename: str) -> HttpResponse:
+    content = _copy_file(name, f"codelists/{filename}")
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
     response["Access-Control-Allow-Origin"] = "*"
     return response
