@@ -970,6 +970,26 @@ def ledger_upload(
     return result
 
 
+def ledger_replacement_check(
+    *, region: Region, period_start: dt.date | None, period_end: dt.date | None
+) -> ReplacementPreview | None:
+    """Before a file is read: what a declared period would delete of the stored lines (one
+    aggregate query), or None when nothing is stored in it or no period is declared.
+
+    The API answers 409 with it at once, before storing the file; the file's own figures
+    come with the full preview once the import has read it (``awaiting``).
+    Raises ImportRefused for an incomplete or implausible period.
+    """
+    period = _period(period_start, period_end)
+    _plausible_period(period)
+    if period is None:
+        return None
+    preview = replacement_preview(
+        region_id=region.pk, period=period, declared=True, file_months=None
+    )
+    return preview if preview.stored_lines else None
+
+
 def _awaiting_for(batch: ImportBatch, actor) -> ImportBatch:
     if not permissions.can_upload_ledger(actor, batch.region):
         raise PermissionDenied(
@@ -1016,6 +1036,20 @@ def ledger_batch_cancel(*, batch: ImportBatch, actor) -> ImportBatch:
     with transaction.atomic():
         locked = _awaiting_for(batch, actor)
         _cancel(locked, _("Cancelled: nothing was imported, and the file was deleted."))
+    return locked
+
+
+def ledger_batch_withdraw(batch: ImportBatch) -> ImportBatch:
+    """import_ledger without --replace: its batch that waits for a confirmation is cancelled
+    at once (nothing imported, the stored file deleted); the command is run again with
+    --replace to import it."""
+    with transaction.atomic():
+        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status == ImportBatch.Status.AWAITING:
+            _cancel(
+                locked,
+                _("Not imported: the replacement was not confirmed; run again with --replace."),
+            )
     return locked
 
 

@@ -74,6 +74,8 @@ class ReplacementPreview:
     period: tuple[dt.date, dt.date]
     declared: bool
     months: list[dict] = field(default_factory=list)
+    # False: the file has not been read yet (the API's early 409); its figures are None.
+    file_read: bool = True
 
     @property
     def stored_lines(self) -> int:
@@ -84,16 +86,22 @@ class ReplacementPreview:
         return sum((Decimal(row["stored_amount"]) for row in self.months), ZERO)
 
     @property
-    def file_lines(self) -> int:
+    def file_lines(self) -> int | None:
+        if not self.file_read:
+            return None
         return sum(row["file_lines"] for row in self.months)
 
     @property
-    def file_amount(self) -> Decimal:
+    def file_amount(self) -> Decimal | None:
+        if not self.file_read:
+            return None
         return sum((Decimal(row["file_amount"]) for row in self.months), ZERO)
 
     @property
     def emptied_months(self) -> list[str]:
         """Months with stored lines that the file brings none for: they become empty."""
+        if not self.file_read:
+            return []
         return [
             row["month"] for row in self.months if row["stored_lines"] and not row["file_lines"]
         ]
@@ -101,7 +109,7 @@ class ReplacementPreview:
     @property
     def months_without_lines(self) -> list[str]:
         """Months of a declared period the file holds no line for."""
-        if not self.declared:
+        if not self.declared or not self.file_read:
             return []
         return [row["month"] for row in self.months if not row["file_lines"]]
 
@@ -118,8 +126,9 @@ class ReplacementPreview:
             "months": self.months,
             "stored_lines": self.stored_lines,
             "stored_amount": str(self.stored_amount),
+            "file_read": self.file_read,
             "file_lines": self.file_lines,
-            "file_amount": str(self.file_amount),
+            "file_amount": None if self.file_amount is None else str(self.file_amount),
             "emptied_months": self.emptied_months,
             "months_without_lines": self.months_without_lines,
         }
@@ -132,7 +141,12 @@ class ReplacementPreview:
             dt.date.fromisoformat(data["period_start"]),
             dt.date.fromisoformat(data["period_end"]),
         )
-        return cls(period=period, declared=data.get("declared", False), months=data["months"])
+        return cls(
+            period=period,
+            declared=data.get("declared", False),
+            months=data["months"],
+            file_read=data.get("file_read", True),
+        )
 
     # Words -------------------------------------------------------------------------------------
     def months_label(self, months: list[str] | None = None) -> str:
@@ -159,7 +173,18 @@ class ReplacementPreview:
     def summary(self) -> str:
         """One paragraph for the batch's message, the API's 409 and the command."""
         parts = []
-        if self.stored_lines:
+        if self.stored_lines and not self.file_read:
+            parts.append(
+                _(
+                    "Importing a file for this period deletes %(lines)s (%(amount)s) stored for %(months)s."
+                )
+                % {
+                    "lines": formatting.count(self.stored_lines, "lines"),
+                    "amount": formatting.compact_money(self.stored_amount),
+                    "months": self.months_label(),
+                }
+            )
+        elif self.stored_lines:
             parts.append(
                 _(
                     "Importing this file deletes %(lines)s (%(amount)s) stored for "
@@ -188,27 +213,37 @@ class ReplacementPreview:
                 _("The declared period reaches beyond the file's lines: no lines for %(months)s.")
                 % {"months": ", ".join(formatting.month(_first_day(m)) for m in beyond)}
             )
-        parts.append(_("Nothing has been changed. Confirm the replacement or cancel the upload."))
+        parts.append(_("Nothing has been changed yet."))
         return " ".join(parts)
 
 
 def replacement_preview(
-    *, region_id: int, period: tuple[dt.date, dt.date], declared: bool, file_months: FileMonths
+    *,
+    region_id: int,
+    period: tuple[dt.date, dt.date],
+    declared: bool,
+    file_months: FileMonths | None,
 ) -> ReplacementPreview:
-    """What switching in a file with ``file_months`` for ``period`` would replace."""
+    """What switching in a file with ``file_months`` for ``period`` would replace
+    (``file_months`` None: the file is not read yet, only the stored side is known)."""
     start, end = period
     stored = selectors.stored_lines_by_month(region_id=region_id, start=start, end=end)
     rows = []
     for month in _months(start, end):
         stored_lines, stored_amount = stored.get(month, (0, ZERO))
-        file_lines, file_amount = file_months.months.get(month, (0, ZERO))
+        if file_months is None:
+            file_lines, file_amount = None, None
+        else:
+            file_lines, file_amount = file_months.months.get(month, (0, ZERO))
         rows.append(
             {
                 "month": _iso(month),
                 "stored_lines": stored_lines,
                 "stored_amount": str(stored_amount),
                 "file_lines": file_lines,
-                "file_amount": str(file_amount),
+                "file_amount": None if file_amount is None else str(file_amount),
             }
         )
-    return ReplacementPreview(period=period, declared=declared, months=rows)
+    return ReplacementPreview(
+        period=period, declared=declared, months=rows, file_read=file_months is not None
+    )
