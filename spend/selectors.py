@@ -543,4 +543,8 @@ def stored_lines_by_month(
         .annotate(lines=Count("pk"), amount=Sum("amount"))
         .order_by()
     )
-    return {(row["year"], row["month"]): (row["lines"], row["amount"] or ZERO) for row in rows}
+    cent = Decimal("0.01")
+    return {
+        (row["year"], row["month"]): (row["lines"], Decimal(row["amount"] or ZERO).quantize(cent))
+        for row in rows
+    }
