@@ -638,7 +638,8 @@ class ImportBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             )
         except ImportRefused as refused:
             # The period's own refusals carry the default code; every other one is the file's.
-            field = "non_field_errors" if refused.code == "refused" else "file"
+            period = ("refused", "implausible_period")
+            field = "non_field_errors" if refused.code in period else "file"
             raise exceptions.ValidationError(
                 {field: [str(refused.message)]}, code=refused.code
             ) from refused
