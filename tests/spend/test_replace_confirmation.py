@@ -204,3 +204,13 @@ def test_the_same_file_uploaded_again_with_confirmation_ends_the_waiting_one(reg
     assert f"Uploaded again as batch {confirmed.pk}" in waiting.message
     assert confirmed.status == ImportBatch.Status.DONE
     assert current_total(regions["RM"]) == JANUARY_V2_TOTAL + Decimal("10.00")
+
+
+def test_the_home_page_flags_an_upload_that_waits_for_confirmation(regions, stored):
+    from rfi.home import latest_uploads
+
+    waiting = import_file(regions["RM"], csv_bytes(JANUARY_V2), replace_confirmed=False)
+    items = {item.label: item for item in latest_uploads(regions["RM"]).items}
+    assert items[waiting.file_name].urgent
+    assert items[waiting.file_name].urgent_text == "Awaiting confirmation"
+    assert not items["jan-feb.csv"].urgent
