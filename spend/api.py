@@ -622,6 +622,7 @@ class ImportBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 # A declared period with stored lines: answered before the file is stored.
                 early = ledger_replacement_check(
                     region=data["region"],
+                    actor=request.user,
                     period_start=data.get("period_start"),
                     period_end=data.get("period_end"),
                 )

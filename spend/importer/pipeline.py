@@ -971,15 +971,20 @@ def ledger_upload(
 
 
 def ledger_replacement_check(
-    *, region: Region, period_start: dt.date | None, period_end: dt.date | None
+    *, region: Region, actor, period_start: dt.date | None, period_end: dt.date | None
 ) -> ReplacementPreview | None:
     """Before a file is read: what a declared period would delete of the stored lines (one
     aggregate query), or None when nothing is stored in it or no period is declared.
 
     The API answers 409 with it at once, before storing the file; the file's own figures
     come with the full preview once the import has read it (``awaiting``).
-    Raises ImportRefused for an incomplete or implausible period.
+    Raises PermissionDenied for a user who may not upload for the region (the preview
+    shows its stored figures), ImportRefused for an incomplete or implausible period.
     """
+    if not permissions.can_upload_ledger(actor, region):
+        raise PermissionDenied(
+            _("You may not upload ledger extracts for %(region)s.") % {"region": region.name}
+        )
     period = _period(period_start, period_end)
     _plausible_period(period)
     if period is None:

@@ -83,6 +83,14 @@ def test_api_answers_409_with_the_preview_then_202_with_confirm_replace(
     assert current_total(regions["RM"]) == AFTER_CORRECTION
 
 
+def test_api_another_regions_officer_gets_403_not_the_preview(officer_rsd, stored):
+    response = _post(
+        erp(officer_rsd), csv_bytes(JANUARY_V2), period_start="2025-01-01", period_end="2025-01-31"
+    )
+    assert response.status_code == 403
+    assert "preview" not in response.json()
+
+
 def test_api_the_1990_to_2099_period_is_refused_with_400(officer_rm, stored):
     before = snapshot()
     response = _post(
