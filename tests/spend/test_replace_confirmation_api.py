@@ -268,3 +268,30 @@ def test_a_reader_sees_the_preview_without_the_buttons(chief, regions, stored):
     assert 'data-testid="replace-preview"' in page
     assert 'data-testid="confirm-replace"' not in page
     assert client.post(reverse("spend:batch_confirm", kwargs={"pk": batch.pk})).status_code == 403
+
+
+def test_the_upload_page_refuses_the_1990_to_2099_period(officer_rm, stored):
+    before = snapshot()
+    response = client_for(officer_rm).post(
+        reverse("spend:upload"),
+        {
+            "region": "RM",
+            "file": SimpleUploadedFile("en-linje.csv", csv_bytes(JANUARY_V2[:1])),
+            "period_start": "1990-01-01",
+            "period_end": "2099-12-31",
+        },
+    )
+    assert response.status_code == 422
+    assert "er ikke plausibel" in response.content.decode()  # the page is Danish
+    assert snapshot() == before
+    assert ImportBatch.objects.count() == 1
+
+
+def test_cancelling_on_the_page_leaves_the_lines(officer_rm, regions, stored):
+    batch = import_file(regions["RM"], csv_bytes(JANUARY_V2), replace_confirmed=False)
+    before = snapshot()
+    response = client_for(officer_rm).post(reverse("spend:batch_cancel", kwargs={"pk": batch.pk}))
+    assert response.status_code == 302
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.CANCELLED
+    assert snapshot() == before
