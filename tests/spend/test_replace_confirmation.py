@@ -214,3 +214,18 @@ def test_the_home_page_flags_an_upload_that_waits_for_confirmation(regions, stor
     assert items[waiting.file_name].urgent
     assert items[waiting.file_name].urgent_text == "Awaiting confirmation"
     assert not items["jan-feb.csv"].urgent
+
+
+def test_a_stale_confirmation_never_deletes_a_newer_uploads_lines(regions, stored, officer_rm):
+    waiting = import_file(regions["RM"], csv_bytes(JANUARY_V2), replace_confirmed=False)
+    # another upload replaces January in between: 2 lines, 1,000.00 (1,234.56 - 234.56)
+    import_file(regions["RM"], csv_bytes(JANUARY[:2]), "januar-b.csv", replace_confirmed=True)
+    before = snapshot()
+
+    pipeline.ledger_batch_confirm(batch=waiting, actor=officer_rm)
+    batch = pipeline.ledger_batch_process(batch_id=waiting.pk)
+
+    # the engine's rule for uploads out of order: the newer January stays
+    assert batch.status == ImportBatch.Status.SUPERSEDED
+    assert snapshot() == before
+    assert current_total(regions["RM"]) == Decimal("1000.00") + Decimal("10.00")
