@@ -105,8 +105,9 @@ def compact_money_words(lang: str | None = None) -> dict[str, str]:
     }
 
 
-def month(value, *, lang: str | None = None) -> str:
-    """A month as "nov. 2026" / "Nov 2026" (a date or a datetime; the day is ignored)."""
+def month(value, *, lang: str | None = None, long: bool = False) -> str:
+    """A month as "nov. 2026" / "Nov 2026" (a date or a datetime; the day is ignored);
+    ``long``: "november 2026" / "November 2026"."""
     if value is None or value == "":
         return DASH
     if isinstance(value, str):
@@ -118,7 +119,7 @@ def month(value, *, lang: str | None = None) -> str:
         value = (timezone.localtime(value) if timezone.is_aware(value) else value).date()
     if not isinstance(value, dt.date):
         return str(value)
-    return format_date(value, "MMM y", locale=_lang(lang))
+    return format_date(value, "MMMM y" if long else "MMM y", locale=_lang(lang))
 
 
 def _nouns(noun: str, n: int) -> str:

@@ -194,6 +194,13 @@ def options_due(region: Region, today: dt.date) -> TaskList:
     )
 
 
+# A refused upload, and one waiting for its uploader to confirm the replacement it would make.
+_URGENT_UPLOADS = {
+    ImportBatch.Status.FAILED: ImportBatch.Status.FAILED.label,
+    ImportBatch.Status.AWAITING: ImportBatch.Status.AWAITING.label,
+}
+
+
 def latest_uploads(region: Region) -> TaskList:
     rows = ImportBatch.objects.filter(region=region).order_by("-uploaded_at", "-pk")[
         :LATEST_UPLOADS
@@ -208,8 +215,8 @@ def latest_uploads(region: Region) -> TaskList:
                 "date": _date(timezone.localtime(batch.uploaded_at).date()),
                 "rows": formatting.count(batch.rows_loaded or batch.rows_total, "lines"),
             },
-            urgent=batch.status == ImportBatch.Status.FAILED,
-            urgent_text=_("Refused") if batch.status == ImportBatch.Status.FAILED else "",
+            urgent=batch.status in _URGENT_UPLOADS,
+            urgent_text=str(_URGENT_UPLOADS.get(batch.status, "")),
         )
         for batch in rows
     ]

@@ -25,7 +25,13 @@ from rfi.api import CategoryCodeField, IsMember
 from rfi.models import Region
 from spend import rules, selectors
 from spend.importer.errors import ImportRefused
-from spend.importer.pipeline import ledger_upload
+from spend.importer.pipeline import (
+    ledger_batch_cancel,
+    ledger_batch_confirm,
+    ledger_replacement_check,
+    ledger_upload,
+)
+from spend.importer.preview import ReplacementPreview
 from spend.importer.upload import LedgerUploadLimit
 from spend.models import ExclusionRule, ImportBatch, LedgerLine, MappingRule
 from spend.scope import spend_scope, viewable_regions
@@ -458,6 +464,8 @@ class ImportBatchSerializer(serializers.ModelSerializer):
             "finished_at",
             "attempts",
             "file_purged_at",
+            "replace_confirmed",
+            "replace_preview",
         ]
         read_only_fields = fields
 
@@ -496,6 +504,29 @@ class ImportBatchUploadSerializer(serializers.Serializer):
     )
     period_end = serializers.DateField(
         required=False, allow_null=True, help_text="Last day; empty: from the lines."
+    )
+    confirm_replace = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="true: the import may delete the lines stored for its period (and leave "
+        "months of a declared period without lines). Without it such an upload answers 409 "
+        "with the preview and changes nothing.",
+    )
+
+
+class ReplacementPreviewSerializer(serializers.Serializer):
+    """The 409 answer: what the upload would replace; nothing was changed."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text="confirmation_required")
+    preview = serializers.JSONField(
+        help_text="period_start, period_end, months [{month, stored_lines, stored_amount, "
+        "file_lines, file_amount}], totals, emptied_months, months_without_lines; the file's "
+        "figures are null when the file was not read yet (file_read false)."
+    )
+    batch = serializers.JSONField(
+        allow_null=True,
+        help_text="The batch that waits for confirm/ or cancel/, or null when nothing was stored.",
     )
 
 
@@ -565,6 +596,12 @@ class ImportBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             ),
             400: OpenApiResponse(description="Bad input or a refused file (the reason)."),
             403: OpenApiResponse(description="You may not upload for this region."),
+            409: OpenApiResponse(
+                ReplacementPreviewSerializer,
+                description="The upload would delete stored lines (or declares months the "
+                "file has no lines for) and did not say confirm_replace=true: the preview, "
+                "nothing changed.",
+            ),
             413: OpenApiResponse(description="The file is larger than the upload limit."),
         },
         summary="Upload a ledger extract; it is imported in the background",
@@ -579,7 +616,18 @@ class ImportBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             )
         upload.is_valid(raise_exception=True)
         data = upload.validated_data
+        confirm = data.get("confirm_replace", False)
         try:
+            if not confirm:
+                # A declared period with stored lines: answered before the file is stored.
+                early = ledger_replacement_check(
+                    region=data["region"],
+                    actor=request.user,
+                    period_start=data.get("period_start"),
+                    period_end=data.get("period_end"),
+                )
+                if early is not None:
+                    return _confirmation_required(early, None)
             result = ledger_upload(
                 region=data["region"],
                 uploaded_file=data["file"],
@@ -587,10 +635,12 @@ class ImportBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 source=ImportBatch.Source.API,
                 period_start=data.get("period_start"),
                 period_end=data.get("period_end"),
+                confirm_replace=confirm,
             )
         except ImportRefused as refused:
             # The period's own refusals carry the default code; every other one is the file's.
-            field = "non_field_errors" if refused.code == "refused" else "file"
+            period = ("refused", "implausible_period")
+            field = "non_field_errors" if refused.code in period else "file"
             raise exceptions.ValidationError(
                 {field: [str(refused.message)]}, code=refused.code
             ) from refused
@@ -602,4 +652,66 @@ class ImportBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         ).data
         if batch.status == ImportBatch.Status.DUPLICATE:
             return Response(body, status=200)
+        if batch.status == ImportBatch.Status.AWAITING:  # imported inline (no task queue)
+            return _confirmation_required(ReplacementPreview.from_json(batch.replace_preview), body)
         return Response(body, status=202, headers={"Location": body["url"]})
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: ImportBatchUploadedSerializer,
+            400: OpenApiResponse(description="The batch does not wait for a confirmation."),
+            403: OpenApiResponse(description="You may not upload for this region."),
+        },
+        summary="Confirm the replacement a batch awaiting confirmation would make",
+    )
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        batch = self.get_object()
+        try:
+            # The service's PermissionDenied answers 403 (DRF).
+            result = ledger_batch_confirm(batch=batch, actor=request.user)
+        except ImportRefused as refused:
+            raise exceptions.ValidationError(
+                {"non_field_errors": [str(refused.message)]}, code=refused.code
+            ) from refused
+        batch.refresh_from_db()
+        body = ImportBatchUploadedSerializer(
+            batch,
+            context={"request": request, "queue_unreachable": result.queue_unreachable},
+        ).data
+        return Response(body, status=202, headers={"Location": body["url"]})
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: ImportBatchSerializer,
+            400: OpenApiResponse(description="The batch does not wait for a confirmation."),
+            403: OpenApiResponse(description="You may not upload for this region."),
+        },
+        summary="Cancel a batch awaiting confirmation: nothing is imported, its file deleted",
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        batch = self.get_object()
+        try:
+            batch = ledger_batch_cancel(batch=batch, actor=request.user)
+        except ImportRefused as refused:
+            raise exceptions.ValidationError(
+                {"non_field_errors": [str(refused.message)]}, code=refused.code
+            ) from refused
+        return Response(ImportBatchSerializer(batch, context={"request": request}).data)
+
+
+def _confirmation_required(preview: ReplacementPreview, batch_body: dict | None) -> Response:
+    """409: what the upload would replace; nothing changed (repeat with confirm_replace)."""
+    return Response(
+        {
+            "detail": preview.summary(),
+            "code": "confirmation_required",
+            "confirm_label": preview.confirm_label(),
+            "preview": preview.as_json(),
+            "batch": batch_body,
+        },
+        status=409,
+    )

@@ -216,6 +216,8 @@ def _import(*, region, start, end, rows, given, channel_column, actor) -> Import
             source=ImportBatch.Source.COMMAND,
             period_start=start,
             period_end=end,
+            # The demo's own data: a re-seed replaces it without asking.
+            replace_confirmed=True,
         )
     if batch.status == ImportBatch.Status.QUEUED:
         batch = ledger_batch_process(batch_id=batch.pk)

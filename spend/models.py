@@ -22,6 +22,8 @@ class ImportBatch(models.Model):
         FAILED = "failed", _("Refused")
         DUPLICATE = "duplicate", _("Duplicate of an earlier file")
         SUPERSEDED = "superseded", _("Replaced by a newer file")
+        AWAITING = "awaiting", _("Awaiting confirmation")
+        CANCELLED = "cancelled", _("Cancelled")
 
     class Source(models.TextChoices):
         UPLOAD = "upload", _("Upload in the browser")
@@ -88,6 +90,23 @@ class ImportBatch(models.Model):
         blank=True,
         help_text=_(
             "When the import was last handed to the task queue; empty while it could not be."
+        ),
+    )
+    replace_confirmed = models.BooleanField(
+        _("replacement confirmed"),
+        default=False,
+        help_text=_(
+            "The uploader confirmed that the file may delete the lines stored for its period "
+            "(confirm_replace, import_ledger --replace, or the button under the preview)."
+        ),
+    )
+    replace_preview = models.JSONField(
+        _("replacement preview"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Per month of the period: the lines and amount stored before the import and "
+            "the lines and amount in the file (spend.importer.preview)."
         ),
     )
     file_purged_at = models.DateTimeField(

@@ -23,7 +23,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, ExtractMonth, Substr
+from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear, Substr
 from django.utils.translation import gettext_lazy as _
 
 from rfi import permissions
@@ -558,3 +558,27 @@ def ledger_batches_visible_to(user):
         return batches
     regions = permissions.regions_where(user, permissions.can_view_region_spend)
     return batches.filter(region_id__in=[region.pk for region in regions])
+
+
+def stored_lines_by_month(
+    *, region_id: int, start: dt.date, end: dt.date
+) -> dict[tuple[int, int], tuple[int, Decimal]]:
+    """The region's current lines from ``start`` to ``end`` per (year, month): how many and
+    their amount (excluded lines too: an import deletes them all). One aggregate query."""
+    rows = (
+        LedgerLine.objects.filter(
+            region_id=region_id,
+            batch__is_current=True,
+            posting_date__gte=start,
+            posting_date__lte=end,
+        )
+        .annotate(year=ExtractYear("posting_date"), month=ExtractMonth("posting_date"))
+        .values("year", "month")
+        .annotate(lines=Count("pk"), amount=Sum("amount"))
+        .order_by()
+    )
+    cent = Decimal("0.01")
+    return {
+        (row["year"], row["month"]): (row["lines"], Decimal(row["amount"] or ZERO).quantize(cent))
+        for row in rows
+    }

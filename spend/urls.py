@@ -38,6 +38,8 @@ urlpatterns = [
     path("indlaes/", views.upload, name="upload"),
     path("indlaes/<int:pk>/", views.batch, name="batch"),
     path("indlaes/<int:pk>/status/", views.batch_status, name="batch_status"),
+    path("indlaes/<int:pk>/bekraeft/", views.batch_confirm, name="batch_confirm"),
+    path("indlaes/<int:pk>/annuller/", views.batch_cancel, name="batch_cancel"),
     path("indlaes/<int:pk>/fejl.csv", views.batch_errors, name="batch_errors"),
     path("indlaes/<int:pk>/fil", views.batch_file, name="batch_file"),
 ]

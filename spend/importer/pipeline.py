@@ -39,11 +39,13 @@ from django.utils.translation import gettext as _
 from rfi import permissions
 from rfi.models import Category, Region
 from rfi.tasks import BrokerUnavailable, enqueue
+from rfi.validation import plausible_dates
 from spend import matching
 from spend.importer import detect, load
 from spend.importer.columns import map_columns
 from spend.importer.errors import ErrorSink, ImportRefused
 from spend.importer.parse import CsvChunks, XlsxChunks
+from spend.importer.preview import FileMonths, ReplacementPreview, replacement_preview
 from spend.importer.validate import Rules, check, detect_decimal_comma
 from spend.models import ColumnMapping, ImportBatch, LedgerLine
 
@@ -63,6 +65,34 @@ def _period(start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.dat
     if start > end:
         raise ImportRefused(_("The period ends before it starts."))
     return start, end
+
+
+def _plausible_period(period: tuple[dt.date, dt.date] | None) -> None:
+    """Refuse a declared period starting before PLAUSIBLE_DATES' first day (2000-01-01) or
+    ending more than a year after today: a typo such as 1990-2099 would empty a region."""
+    if period is None:
+        return
+    earliest = plausible_dates()[0]
+    today = timezone.localdate()
+    try:
+        latest = today.replace(year=today.year + 1)
+    except ValueError:  # 29 February
+        latest = today.replace(year=today.year + 1, day=28)
+    start, end = period
+    if start < earliest or end > latest:
+        raise ImportRefused(
+            _(
+                "The period %(start)s – %(end)s is not plausible: it must start on or after "
+                "%(earliest)s and end by %(latest)s (a year from today). Nothing was saved."
+            )
+            % {
+                "start": _fmt(start),
+                "end": _fmt(end),
+                "earliest": _fmt(earliest),
+                "latest": _fmt(latest),
+            },
+            code="implausible_period",
+        )
 
 
 def _hash(source, limit: int) -> tuple[str, int]:
@@ -90,6 +120,7 @@ def ledger_batch_create(
     path: str | Path | None = None,
     period_start: dt.date | None = None,
     period_end: dt.date | None = None,
+    replace_confirmed: bool = False,
 ) -> ImportBatch:
     """Store an uploaded extract as a queued batch, or record it as a duplicate.
 
@@ -98,10 +129,14 @@ def ledger_batch_create(
     unsupported extension. The same file (SHA-256) already imported, queued or running
     for the region gives a batch with status ``duplicate`` that changes nothing.
     The caller enqueues ledger_batch_process for a queued batch (transaction.on_commit).
+    A declared period outside the plausible range is refused. ``replace_confirmed``: the
+    uploader confirmed beforehand that the import may delete the period's stored lines;
+    without it such an import stops at ``awaiting`` with a preview (spend.importer.preview).
     """
     name = detect.check_file_name(file_name)
     detect.kind_from_name(name)
     period = _period(period_start, period_end)
+    _plausible_period(period)
     limit = settings.LEDGER_MAX_UPLOAD_BYTES
     declared = getattr(uploaded_file, "size", None)
     if declared is not None and declared > limit:
@@ -122,6 +157,7 @@ def ledger_batch_create(
             file_name=name,
             sha256=sha256,
             size=size,
+            replace_confirmed=replace_confirmed,
         )
         refused = _refused_before(region, sha256)
         if refused:
@@ -148,7 +184,21 @@ def ledger_batch_create(
     except Exception:
         batch.file.delete(save=False)
         raise
+    _cancel_earlier_awaiting(batch)
     return batch
+
+
+def _cancel_earlier_awaiting(batch: ImportBatch) -> None:
+    """The same file uploaded again (e.g. with confirm_replace) ends the earlier batch that
+    waits for a confirmation, so it cannot be confirmed on top of the new one."""
+    earlier = ImportBatch.objects.filter(
+        region_id=batch.region_id,
+        sha256=batch.sha256,
+        status=ImportBatch.Status.AWAITING,
+        pk__lt=batch.pk,
+    )
+    for other in earlier:
+        _cancel(other, _("Uploaded again as batch %(id)s.") % {"id": batch.pk})
 
 
 class _SourceFile:
@@ -505,6 +555,7 @@ class _Validation:
         )
         self.rows = self.parsed = 0
         self.total = Decimal("0.00")
+        self.file_months = FileMonths()
         self.first: dt.date | None = None
         self.last: dt.date | None = None
 
@@ -532,6 +583,7 @@ class _Validation:
                     self.total += checked.total
                     self.first = min(filter(None, (self.first, checked.first_date)), default=None)
                     self.last = max(filter(None, (self.last, checked.last_date)), default=None)
+                    self.file_months.add(checked.table)
                     yield self._annotated(checked.table)
             progress(rows_parsed=self.parsed, rows_validated=self.parsed)
 
@@ -567,9 +619,34 @@ class _Validation:
     def period_covered(self) -> tuple[dt.date, dt.date]:
         return self.period or _months_around(self.first, self.last)
 
+    def replacement(self) -> ReplacementPreview:
+        """What the switch would replace: one aggregate query; never during the COPY."""
+        return replacement_preview(
+            region_id=self.batch.region_id,
+            period=self.period_covered(),
+            declared=self.period is not None,
+            file_months=self.file_months,
+        )
+
 
 class _Rollback(Exception):
     pass
+
+
+class _AwaitConfirmation(Exception):
+    """The import would delete stored lines (or declares months it has no lines for) and
+    the upload did not confirm it: roll back, keep the file, show the preview."""
+
+    def __init__(self, preview: ReplacementPreview):
+        super().__init__()
+        self.preview = preview
+
+
+def _check_replacement(batch: ImportBatch, validation: _Validation) -> None:
+    preview = validation.replacement()
+    batch.replace_preview = preview.as_json()
+    if preview.needs_confirmation and not batch.replace_confirmed:
+        raise _AwaitConfirmation(preview)
 
 
 def _line_annotator(batch: ImportBatch):
@@ -588,6 +665,8 @@ def _run(batch: ImportBatch, workdir: Path, callback: Progress) -> None:
             _load_in_one_transaction(batch, validation, progress)
         else:
             _load_spooled(batch, validation, progress, workdir)
+    except _AwaitConfirmation as waiting:
+        _await_confirmation(batch, waiting.preview)
     except _Rollback:
         refusal = validation.refusal()
         if validation.sink.count:
@@ -619,6 +698,8 @@ def _load_in_one_transaction(batch: ImportBatch, validation: _Validation, progre
                 raise _Rollback
         progress.busy = False
         progress.close()
+        # The COPY is over: the connection takes the one aggregate query of the preview.
+        _check_replacement(batch, validation)
         _switch_in(
             batch,
             period=validation.period_covered(),
@@ -637,6 +718,7 @@ def _load_spooled(batch: ImportBatch, validation: _Validation, progress, workdir
     spool.close()
     if validation.refusal():
         raise _Rollback
+    _check_replacement(batch, validation)
     try:
         load.insert_spool(
             spool,
@@ -677,6 +759,29 @@ def _fail(batch: ImportBatch, message: str, errors: list[dict], count: int, sink
         batch.errors_file.save(f"{stem}-errors.csv", File(report), save=False)
         fields.append("errors_file")
     batch.save(update_fields=fields)
+
+
+def _await_confirmation(batch: ImportBatch, preview: ReplacementPreview) -> None:
+    """Validated, nothing deleted, no line kept: the batch waits for confirm or cancel."""
+    batch.status = ImportBatch.Status.AWAITING
+    batch.replace_preview = preview.as_json()
+    batch.rows_loaded = 0
+    batch.spend_total = preview.file_amount
+    batch.finished_at = timezone.now()
+    batch.message = preview.summary()
+    batch.save(
+        update_fields=[
+            "status",
+            "replace_preview",
+            "rows_total",
+            "rows_parsed",
+            "rows_validated",
+            "rows_loaded",
+            "spend_total",
+            "finished_at",
+            "message",
+        ]
+    )
 
 
 def _fmt(day: dt.date) -> str:
@@ -831,12 +936,15 @@ def ledger_upload(
     source: str,
     period_start: dt.date | None = None,
     period_end: dt.date | None = None,
+    confirm_replace: bool = False,
 ) -> LedgerUpload:
     """Store an uploaded extract for ``region`` and queue its import when the batch commits.
 
     Refuses (PermissionDenied) a user who may not upload for the region, and (ImportRefused,
     nothing stored) a file the engine will not take. A duplicate is recorded, not queued.
     Outside a transaction the batch is sent at once, so ``enqueued`` is known on return.
+    Without ``confirm_replace`` an import that would delete stored lines stops at
+    ``awaiting`` with its preview (ledger_batch_confirm / ledger_batch_cancel).
     """
     if not permissions.can_upload_ledger(actor, region):
         raise PermissionDenied(
@@ -850,6 +958,7 @@ def ledger_upload(
         uploaded_file=uploaded_file,
         period_start=period_start,
         period_end=period_end,
+        replace_confirmed=confirm_replace,
     )
     result = LedgerUpload(batch=batch)
     if batch.status == ImportBatch.Status.QUEUED:
@@ -859,6 +968,109 @@ def ledger_upload(
 
         transaction.on_commit(send)
     return result
+
+
+def ledger_replacement_check(
+    *, region: Region, actor, period_start: dt.date | None, period_end: dt.date | None
+) -> ReplacementPreview | None:
+    """Before a file is read: what a declared period would delete of the stored lines (one
+    aggregate query), or None when nothing is stored in it or no period is declared.
+
+    The API answers 409 with it at once, before storing the file; the file's own figures
+    come with the full preview once the import has read it (``awaiting``).
+    Raises PermissionDenied for a user who may not upload for the region (the preview
+    shows its stored figures), ImportRefused for an incomplete or implausible period.
+    """
+    if not permissions.can_upload_ledger(actor, region):
+        raise PermissionDenied(
+            _("You may not upload ledger extracts for %(region)s.") % {"region": region.name}
+        )
+    period = _period(period_start, period_end)
+    _plausible_period(period)
+    if period is None:
+        return None
+    preview = replacement_preview(
+        region_id=region.pk, period=period, declared=True, file_months=None
+    )
+    return preview if preview.stored_lines else None
+
+
+def _awaiting_for(batch: ImportBatch, actor) -> ImportBatch:
+    if not permissions.can_upload_ledger(actor, batch.region):
+        raise PermissionDenied(
+            _("You may not upload ledger extracts for %(region)s.") % {"region": batch.region.name}
+        )
+    locked = ImportBatch.objects.select_for_update().filter(pk=batch.pk).first()
+    if locked is None or locked.status != ImportBatch.Status.AWAITING:
+        raise ImportRefused(
+            _("This upload no longer waits for a confirmation; nothing was changed."),
+            code="not_awaiting",
+        )
+    return locked
+
+
+def ledger_batch_confirm(*, batch: ImportBatch, actor) -> LedgerUpload:
+    """The uploader confirms the replacement the preview showed: the import runs again from
+    the stored file (validation included) and switches in, deleting the period's lines.
+
+    Refuses (PermissionDenied) a user who may not upload for the region, and (ImportRefused)
+    a batch that does not wait for a confirmation (already confirmed or cancelled).
+    """
+    with transaction.atomic():
+        locked = _awaiting_for(batch, actor)
+        locked.replace_confirmed = True
+        locked.status = ImportBatch.Status.QUEUED
+        locked.sent_at = None
+        locked.finished_at = None
+        locked.message = _("Replacement confirmed; the import is queued.")
+        locked.save(
+            update_fields=["replace_confirmed", "status", "sent_at", "finished_at", "message"]
+        )
+        result = LedgerUpload(batch=locked)
+
+        def send() -> None:
+            result.enqueued = ledger_batch_enqueue(locked)
+
+        transaction.on_commit(send)
+    return result
+
+
+def ledger_batch_cancel(*, batch: ImportBatch, actor) -> ImportBatch:
+    """The uploader cancels an upload that waits for a confirmation: nothing is imported,
+    the stored file is deleted and the batch stays as a record (status ``cancelled``)."""
+    with transaction.atomic():
+        locked = _awaiting_for(batch, actor)
+        _cancel(locked, _("Cancelled: nothing was imported, and the file was deleted."))
+    return locked
+
+
+def ledger_batch_withdraw(batch: ImportBatch) -> ImportBatch:
+    """import_ledger without --replace: its batch that waits for a confirmation is cancelled
+    at once (nothing imported, the stored file deleted); the command is run again with
+    --replace to import it."""
+    with transaction.atomic():
+        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status == ImportBatch.Status.AWAITING:
+            _cancel(
+                locked,
+                _("Not imported: the replacement was not confirmed; run again with --replace."),
+            )
+    return locked
+
+
+def _cancel(batch: ImportBatch, message: str) -> None:
+    name = batch.file.name
+    batch.status = ImportBatch.Status.CANCELLED
+    batch.message = message
+    batch.finished_at = timezone.now()
+    fields = ["status", "message", "finished_at"]
+    if name and not ImportBatch.objects.filter(file=name).exclude(pk=batch.pk).exists():
+        storage = batch.file.storage
+        batch.file = None
+        batch.file_purged_at = batch.finished_at
+        fields += ["file", "file_purged_at"]
+        transaction.on_commit(lambda: storage.delete(name))
+    batch.save(update_fields=fields)
 
 
 def ledger_batch_enqueue(batch: ImportBatch) -> bool:

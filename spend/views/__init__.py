@@ -11,11 +11,21 @@ from spend.views.analysis import (
     unmapped,
 )
 from spend.views.rules import remap, rule_delete, rule_form, rule_list
-from spend.views.upload import batch, batch_errors, batch_file, batch_status, upload
+from spend.views.upload import (
+    batch,
+    batch_cancel,
+    batch_confirm,
+    batch_errors,
+    batch_file,
+    batch_status,
+    upload,
+)
 
 __all__ = [
     "TABLES",
     "batch",
+    "batch_cancel",
+    "batch_confirm",
     "batch_errors",
     "batch_file",
     "batch_status",

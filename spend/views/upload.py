@@ -19,7 +19,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rfi import permissions
 from rfi.forms import DateInput
@@ -27,6 +27,7 @@ from rfi.models import Region
 from rfi.spreadsheet import write
 from spend.importer import pipeline
 from spend.importer.errors import ImportRefused
+from spend.importer.preview import ReplacementPreview
 from spend.importer.upload import LedgerUploadLimit
 from spend.models import ImportBatch
 from spend.scope import spend_scope
@@ -56,7 +57,8 @@ class LedgerUploadForm(forms.Form):
         widget=DateInput(),
         help_text=gettext_lazy(
             "Leave both empty to take the whole months the lines fall in. Lines already "
-            "imported for the period are replaced when the new file is imported."
+            "imported for the period are replaced by the new file: before anything is "
+            "deleted you see what would be replaced, month by month, and confirm or cancel."
         ),
     )
     file = forms.FileField(
@@ -179,8 +181,18 @@ def _visible_batch(request, pk: int) -> ImportBatch:
     return batch
 
 
-def _progress_context(batch: ImportBatch) -> dict:
-    return {"batch": batch, "active": batch.status in ACTIVE}
+def _progress_context(batch: ImportBatch, user=None) -> dict:
+    preview = ReplacementPreview.from_json(batch.replace_preview)
+    awaiting = batch.status == ImportBatch.Status.AWAITING
+    return {
+        "batch": batch,
+        "active": batch.status in ACTIVE,
+        "preview": preview if awaiting else None,
+        "confirm_label": preview.confirm_label() if awaiting and preview else "",
+        "may_confirm": awaiting
+        and user is not None
+        and permissions.can_upload_ledger(user, batch.region),
+    }
 
 
 @require_GET
@@ -189,7 +201,7 @@ def batch(request, pk: int):
     """One batch: its record, a live progress bar while it runs, and its error report."""
     batch = _visible_batch(request, pk)
     context = {
-        **_progress_context(batch),
+        **_progress_context(batch, request.user),
         "scope": spend_scope(request, {"region": batch.region.code}),
         "errors": batch.errors,
         "errors_hidden": max(batch.error_count - len(batch.errors), 0),
@@ -202,12 +214,43 @@ def batch(request, pk: int):
 def batch_status(request, pk: int):
     """The progress partial the batch page polls (htmx); a full reload once it is finished."""
     batch = _visible_batch(request, pk)
-    response = render(request, "spend/_progress.html", _progress_context(batch))
+    response = render(request, "spend/_progress.html", _progress_context(batch, request.user))
     if request.headers.get("HX-Request") and batch.status not in ACTIVE:
         # The page was rendered while the import ran: reload it for the result and report.
         response["HX-Refresh"] = "true"
     response["Cache-Control"] = "no-store"
     return response
+
+
+@require_POST
+@permissions.require(permissions.can_view_internal_pages)
+def batch_confirm(request, pk: int):
+    """Confirm the replacement the preview shows: the import runs again and switches in."""
+    batch = _visible_batch(request, pk)
+    try:
+        result = pipeline.ledger_batch_confirm(batch=batch, actor=request.user)
+    except ImportRefused as refused:
+        messages.error(request, str(refused.message))
+        return redirect("spend:batch", pk=batch.pk)
+    if result.queue_unreachable:
+        messages.warning(
+            request, _("The file is saved, but the task queue cannot be reached just now.")
+        )
+    return redirect("spend:batch", pk=batch.pk)
+
+
+@require_POST
+@permissions.require(permissions.can_view_internal_pages)
+def batch_cancel(request, pk: int):
+    """Cancel an upload that waits for a confirmation: nothing is imported."""
+    batch = _visible_batch(request, pk)
+    try:
+        pipeline.ledger_batch_cancel(batch=batch, actor=request.user)
+    except ImportRefused as refused:
+        messages.error(request, str(refused.message))
+        return redirect("spend:batch", pk=batch.pk)
+    messages.success(request, _("The upload was cancelled; the stored lines are unchanged."))
+    return redirect("spend:batch", pk=batch.pk)
 
 
 @require_GET

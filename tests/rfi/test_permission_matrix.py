@@ -362,6 +362,8 @@ ROUTES: dict[str, Route] = {
     "spend:batch_status": Route(Access.RM_SPEND_READERS, kwargs=_rm_import_batch_pk),
     "spend:batch_errors": Route(Access.RM_SPEND_READERS, kwargs=_rm_import_batch_pk),
     "spend:batch_file": Route(Access.RM_SPEND_READERS, kwargs=_rm_import_batch_pk),
+    "spend:batch_confirm": Route(Access.POST_ONLY, kwargs=_rm_import_batch_pk),
+    "spend:batch_cancel": Route(Access.POST_ONLY, kwargs=_rm_import_batch_pk),
     "kpi:index": Route(Access.MEMBERS),
     # KPI dashboards: each member sees their own region by default (the secretariat the
     # first region); the collaboration dashboard is for chiefs, the UFO group and the
@@ -448,6 +450,8 @@ ROUTES: dict[str, Route] = {
     "exclusionrule-detail": Route(Access.API_MEMBERS, kwargs=_common_exclusion_rule_pk),
     "importbatch-list": Route(Access.API_MEMBERS),
     "importbatch-detail": Route(Access.API_RM_SPEND_READERS, kwargs=_rm_import_batch_pk),
+    "importbatch-confirm": Route(Access.API_POST_ONLY, kwargs=_rm_import_batch_pk),
+    "importbatch-cancel": Route(Access.API_POST_ONLY, kwargs=_rm_import_batch_pk),
     "kpisnapshot-list": Route(Access.API_MEMBERS),
     "kpisnapshot-detail": Route(Access.API_RM_KPI_READERS, kwargs=_rm_kpi_snapshot_pk),
     # The OpenAPI schema and its viewer describe the endpoints, never their data;

@@ -84,7 +84,11 @@ def xlsx_bytes(rows: list[list], *, header: list[str] = HEADER) -> bytes:
 
 
 def upload(region, data: bytes, name: str = "hovedbog.csv", **kwargs) -> ImportBatch:
-    """Store an extract as a browser upload would (status queued or duplicate)."""
+    """Store an extract as a browser upload would (status queued or duplicate).
+
+    These tests mean to replace what they re-upload over: the confirmation is given unless
+    a test passes replace_confirmed=False (tests/spend/test_replace_confirmation.py)."""
+    kwargs.setdefault("replace_confirmed", True)
     return ledger_batch_create(
         region=region,
         uploaded_file=SimpleUploadedFile("upload", data),

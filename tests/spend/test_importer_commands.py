@@ -81,6 +81,7 @@ def test_import_ledger_with_a_period_and_an_unknown_region(regions, tmp_path):
         "--period-end",
         "2025-03-31",
         "--json",
+        "--replace",  # February and March get no lines: confirmed
     )
     assert code == 0
     result = json.loads(out)

@@ -114,6 +114,11 @@ def test_the_period_given_on_the_form_is_the_batchs_period(
         period_end="2025-03-31",
     )
 
+    # February and March would get no lines: the page asks first (issue 12 §1)
+    batch = _only_batch()
+    assert batch.status == ImportBatch.Status.AWAITING
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("spend:batch_confirm", kwargs={"pk": batch.pk}))
     batch = _only_batch()
     assert batch.status == ImportBatch.Status.DONE
     assert (str(batch.period_start), str(batch.period_end)) == ("2025-01-01", "2025-03-31")

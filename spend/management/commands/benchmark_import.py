@@ -156,7 +156,8 @@ class Command(BaseCommand):
             command = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
         else:
             command = [sys.executable, "-c", WITHOUT_MAPPING]
-        command += ["import_ledger", str(extract), "--region", region_code, "--json"]
+        # --replace: the "replace" run imports a second file over the first on purpose.
+        command += ["import_ledger", str(extract), "--region", region_code, "--json", "--replace"]
         if not mapping:
             command.remove("import_ledger")
         started = time.perf_counter()

@@ -1,4 +1,5 @@
-"""python manage.py import_ledger FILE --region CODE [--period-start D --period-end D] [--user U]"""
+"""python manage.py import_ledger FILE --region CODE [--period-start D --period-end D] [--user U]
+[--replace]"""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import resource
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -14,7 +16,12 @@ from django.core.management.base import BaseCommand, CommandError
 
 from rfi.models import Region
 from spend.importer.errors import ImportRefused
-from spend.importer.pipeline import ledger_batch_create, ledger_batch_process
+from spend.importer.pipeline import (
+    ledger_batch_create,
+    ledger_batch_process,
+    ledger_batch_withdraw,
+)
+from spend.importer.preview import ReplacementPreview
 from spend.models import ImportBatch
 
 SHOWN_ERRORS = 20
@@ -32,7 +39,9 @@ def _date(value: str) -> dt.date:
 class Command(BaseCommand):
     help = (
         "Import a ledger extract (.csv, .csv.gz, .xlsx) for a region: all lines or none. "
-        "A file for a period that already has data replaces it. Exit status 1 when refused."
+        "A file for a period that already has data replaces it only with --replace; without "
+        "it the command prints what would be replaced and changes nothing. Exit status 1 when "
+        "refused or not confirmed."
     )
 
     def add_arguments(self, parser):
@@ -44,6 +53,12 @@ class Command(BaseCommand):
         parser.add_argument("--period-end", type=_date, help="last day (default: from the lines)")
         parser.add_argument("--user", help="username recorded as the uploader")
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
+        parser.add_argument(
+            "--replace",
+            action="store_true",
+            help="confirm that the lines stored for the period may be deleted (and months of a "
+            "declared period without lines left empty)",
+        )
 
     def handle(self, *args, **options):
         path = Path(options["file"])
@@ -70,6 +85,7 @@ class Command(BaseCommand):
                 source=ImportBatch.Source.COMMAND,
                 period_start=options["period_start"],
                 period_end=options["period_end"],
+                replace_confirmed=options["replace"],
             )
         except ImportRefused as refused:
             return self._refused(options, None, str(refused.message), started)
@@ -78,6 +94,11 @@ class Command(BaseCommand):
                 batch_id=batch.pk, progress=self._progress if verbose else None
             )
         seconds = time.perf_counter() - started
+        if batch.status == ImportBatch.Status.AWAITING:
+            # Nothing waits for a later confirmation here: the command is run again with --replace.
+            preview = ReplacementPreview.from_json(batch.replace_preview)
+            batch = ledger_batch_withdraw(batch)
+            return self._not_confirmed(options, batch, preview, seconds)
         if options["json"]:
             self.stdout.write(json.dumps(self._summary(batch, seconds), default=str))
         elif batch.status == ImportBatch.Status.FAILED:
@@ -92,6 +113,26 @@ class Command(BaseCommand):
                 )
         if batch.status == ImportBatch.Status.FAILED:
             sys.exit(1)
+
+    def _not_confirmed(self, options, batch, preview: ReplacementPreview, seconds: float):
+        if options["json"]:
+            summary = {**self._summary(batch, seconds), "status": "not_confirmed"}
+            summary["preview"] = preview.as_json()
+            self.stdout.write(json.dumps(summary, default=str))
+        else:
+            self.stderr.write(f"Not imported: {preview.summary()}")
+            self.stderr.write(
+                f"{'month':<8} {'stored':>10} {'amount':>18} {'file':>10} {'amount':>18}"
+            )
+            for row in preview.months:
+                empty = "  becomes empty" if row["month"] in preview.emptied_months else ""
+                self.stderr.write(
+                    f"{row['month']:<8} {row['stored_lines']:>10,} "
+                    f"{Decimal(row['stored_amount']):>18,} {row['file_lines']:>10,} "
+                    f"{Decimal(row['file_amount']):>18,}{empty}"
+                )
+            self.stderr.write("Run again with --replace to import it.")
+        sys.exit(1)
 
     def _progress(self, batch: ImportBatch) -> None:
         self.stderr.write(
