@@ -78,6 +78,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "rfi.urls"
+# A dropdown's empty choice in the page's language ("Vælg…"), not Django's "---------".
+FORM_RENDERER = "rfi.forms.FormRenderer"
 WSGI_APPLICATION = "rfi.wsgi.application"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -214,6 +214,48 @@ def participation_decide(
     """Record a region's decision: full, on an option, or opted out with a justification."""
     if not permissions.can_set_participation(actor, participation):
         raise PermissionDenied(_("You may set only your own region's participation."))
+    justification = (justification or "").strip()
+    participation_decision_check(
+        participation=participation,
+        status=status,
+        reason=reason,
+        justification=justification,
+        existing_contract_end=existing_contract_end,
+        option_expected_join=option_expected_join,
+    )
+    statuses = Participation.Status
+
+    participation.status = status
+    opted_out = status == statuses.OPTED_OUT
+    participation.opt_out_reason = reason if opted_out else None
+    participation.justification = justification if opted_out else ""
+    participation.existing_contract_end = existing_contract_end if opted_out else None
+    is_option = status == statuses.OPTION
+    participation.option_expected_join = option_expected_join if is_option else None
+    if not is_option:
+        participation.option_exercised_on = None
+    if estimated_annual_value is not None:
+        participation.estimated_annual_value = estimated_annual_value
+    participation.decided_by = actor
+    participation.decided_at = timezone.now()
+    _with_actor(participation, actor)
+    participation.save()
+    return participation
+
+
+def participation_decision_check(
+    *,
+    participation: Participation,
+    status: str,
+    reason: OptOutReason | None = None,
+    justification: str = "",
+    existing_contract_end: dt.date | None = None,
+    option_expected_join: dt.date | None = None,
+) -> None:
+    """Every problem with a decision at once (a ValidationError by field); writes nothing.
+
+    The form runs it beside its own field checks, so one submit shows every error.
+    """
     statuses = Participation.Status
     if status not in statuses.values:
         raise ValidationError({"status": _("Unknown participation: %(s)s") % {"s": status}})
@@ -253,23 +295,6 @@ def participation_decide(
     )
     if errors:
         raise ValidationError(errors)
-
-    participation.status = status
-    opted_out = status == statuses.OPTED_OUT
-    participation.opt_out_reason = reason if opted_out else None
-    participation.justification = justification if opted_out else ""
-    participation.existing_contract_end = existing_contract_end if opted_out else None
-    is_option = status == statuses.OPTION
-    participation.option_expected_join = option_expected_join if is_option else None
-    if not is_option:
-        participation.option_exercised_on = None
-    if estimated_annual_value is not None:
-        participation.estimated_annual_value = estimated_annual_value
-    participation.decided_by = actor
-    participation.decided_at = timezone.now()
-    _with_actor(participation, actor)
-    participation.save()
-    return participation
 
 
 @transaction.atomic
