@@ -82,6 +82,12 @@ class TenderCaseForm(forms.ModelForm):
             return self.cleaned_data.get("category") if hasattr(self, "cleaned_data") else None
         return self.instance.category if self.instance.category_id else None
 
+    def _post_clean(self):
+        super()._post_clean()  # the model's checks; the instance now holds the cleaned values
+        # The plan's rules (milestones in order, status and milestones, one lead) in the same
+        # round as the fields' own errors.
+        check_with_service(self, lambda: services.tender_validate(self.instance))
+
     def service_fields(self) -> dict:
         """The cleaned values the tender services take."""
         return {name: self.cleaned_data[name] for name in TENDER_FIELDS if name in self.fields}

@@ -785,20 +785,13 @@ def savings_record(
     """Record (or correct) a region's saving on an awarded tender."""
     if not permissions.can_record_savings(actor, tender, region):
         raise PermissionDenied(_("You may record savings only for your own region."))
-    errors = {}
-    if tender.award_date is None:
-        errors["tender"] = [_("Savings are recorded after award.")]
-    if baseline_annual_cost is None or baseline_annual_cost <= 0:
-        errors["baseline_annual_cost"] = [_("The baseline annual cost must be above zero.")]
-    if new_annual_cost is None or new_annual_cost < 0:
-        errors["new_annual_cost"] = [_("The new annual cost cannot be negative.")]
-    if contract_start and contract_end and contract_end < contract_start:
-        errors["contract_end"] = [_("The contract cannot end before it starts.")]
-    _refuse_bad_values(
-        errors, dates={"contract_start": contract_start, "contract_end": contract_end}
+    savings_check(
+        tender=tender,
+        baseline_annual_cost=baseline_annual_cost,
+        new_annual_cost=new_annual_cost,
+        contract_start=contract_start,
+        contract_end=contract_end,
     )
-    if errors:
-        raise ValidationError(errors)
     stage = SavingsRecord.Stage.AWARDED
     record = SavingsRecord.objects.filter(
         tender=tender, region=region, stage=stage
@@ -811,6 +804,28 @@ def savings_record(
     _with_actor(record, actor)
     record.save()
     return record
+
+
+def savings_check(
+    *,
+    tender: TenderCase,
+    baseline_annual_cost: Decimal | None,
+    new_annual_cost: Decimal | None,
+    contract_start: dt.date | None = None,
+    contract_end: dt.date | None = None,
+) -> None:
+    """Every problem with a saving on an awarded tender at once; writes nothing."""
+    errors = {}
+    if tender.award_date is None:
+        errors["tender"] = [_("Savings are recorded after award.")]
+    _savings_amount_errors(errors, baseline_annual_cost, new_annual_cost)
+    if contract_start and contract_end and contract_end < contract_start:
+        errors["contract_end"] = [_("The contract cannot end before it starts.")]
+    _refuse_bad_values(
+        errors, dates={"contract_start": contract_start, "contract_end": contract_end}
+    )
+    if errors:
+        raise ValidationError(errors)
 
 
 def _savings_amount_errors(errors: dict, baseline_annual_cost, new_annual_cost) -> None:

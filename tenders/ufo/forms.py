@@ -7,8 +7,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rfi import permissions
-from rfi.forms import AmountField, CategoryCodeField, DateInput
+from rfi.forms import AmountField, CategoryCodeField, DateInput, check_with_service
 from rfi.models import PartnerBody, Region
+from tenders import services
 from tenders.models import SavingsMethod, ScoreSheet, ScoringCriterion
 from tenders.services import Decision
 
@@ -166,9 +167,25 @@ class SavingsForm(forms.Form):
     contract_start = forms.DateField(label=_("Contract start"), required=False, widget=DateInput())
     contract_end = forms.DateField(label=_("Contract end"), required=False, widget=DateInput())
 
-    def __init__(self, *args, regions: list[Region], **kwargs):
+    def __init__(self, *args, regions: list[Region], tender=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.tender = tender
         field = self.fields["region"]
         field.queryset = Region.objects.filter(pk__in=[r.pk for r in regions])
         if len(regions) == 1:
             field.initial = regions[0].pk
+
+    def clean(self):
+        data = super().clean()
+        if self.tender is not None:
+            check_with_service(
+                self,
+                lambda: services.savings_check(
+                    tender=self.tender,
+                    baseline_annual_cost=data.get("baseline_annual_cost"),
+                    new_annual_cost=data.get("new_annual_cost"),
+                    contract_start=data.get("contract_start"),
+                    contract_end=data.get("contract_end"),
+                ),
+            )
+        return data

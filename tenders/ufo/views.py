@@ -312,7 +312,7 @@ def savings_edit(request, reference: str):
             posted is not None and not permissions.can_record_savings(request.user, tender, posted)
         ):
             raise PermissionDenied
-        form = SavingsForm(request.POST, regions=allowed)
+        form = SavingsForm(request.POST, regions=allowed, tender=tender)
         if form.is_valid():
             data = form.cleaned_data
             try:

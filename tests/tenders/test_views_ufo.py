@@ -609,3 +609,24 @@ def test_the_savings_overview_rolls_up_per_region(awarded, officer_rm, officer_r
     assert "50.000 kr. 10,0 %" in row_with(response, "Region Syddanmark")
     total = row_with(response, "I alt")
     assert total == "I alt 1.500.000 kr. 1.300.000 kr. 200.000 kr. 13,3 %"
+
+
+def test_one_savings_submit_shows_the_amount_method_and_date_errors_together(
+    awarded, officer_rm, regions
+):
+    url = reverse("tenders:savings", kwargs={"reference": awarded.reference})
+    data = savings_post(
+        regions["RM"],
+        baseline_annual_cost="0",
+        new_annual_cost="850.000",
+        method="",
+        contract_start="2027-06-01",
+        contract_end="2027-01-01",
+    )
+
+    text = text_of(client_for(officer_rm).post(url, data))
+
+    assert "Den årlige udgift før udbuddet skal være over nul." in text
+    assert "Dette felt er påkrævet." in text  # the method, the form's own check
+    assert "Kontrakten kan ikke udløbe, før den starter." in text
+    assert not SavingsRecord.objects.exists()
