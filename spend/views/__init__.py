@@ -11,7 +11,14 @@ from spend.views.analysis import (
     unmapped,
 )
 from spend.views.rules import remap, rule_delete, rule_form, rule_list
-from spend.views.upload import batch, batch_errors, batch_file, batch_status, upload
+from spend.views.upload import (
+    batch,
+    batch_errors,
+    batch_file,
+    batch_status,
+    upload,
+    upload_template,
+)
 
 __all__ = [
     "TABLES",
@@ -31,4 +38,5 @@ __all__ = [
     "suppliers",
     "unmapped",
     "upload",
+    "upload_template",
 ]
