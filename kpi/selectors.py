@@ -367,6 +367,21 @@ def month_snapshots(*, region: Region, month: date) -> dict[str, KpiSnapshot]:
     return {snapshot.key: snapshot for snapshot in qs}
 
 
+def months_snapshots(*, region: Region, first: date, last: date) -> dict[str, list[KpiSnapshot]]:
+    """Key → the region's current monthly snapshots from ``first`` to ``last`` (month starts)."""
+    qs = KpiSnapshot.objects.filter(
+        is_current=True,
+        region=region,
+        period_kind=definitions.MONTH,
+        period_start__gte=first,
+        period_start__lte=last,
+    ).order_by("period_start")
+    found: dict[str, list[KpiSnapshot]] = defaultdict(list)
+    for snapshot in qs:
+        found[snapshot.key].append(snapshot)
+    return dict(found)
+
+
 def _covered_category_q(region: Region):
     """Lines in a category the region had, on the posting date, a contract covering.
 
