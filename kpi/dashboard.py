@@ -177,7 +177,7 @@ def dashboard_scope(user, params, form_class=DashboardForm) -> Scope:
     data = form.cleaned_data
     region = next((r for r in regions if r.code == data.get("region")), None)
     region = region or _default_region(user, regions)
-    years = selectors.years_available()
+    years = selectors.years_available(region=region)
     return Scope(
         region=region,
         year=_year_or_latest(data.get("year"), years),

@@ -175,13 +175,16 @@ def region_comparison(*, key: str, year: int) -> list[KpiSnapshot]:
     )
 
 
-def years_available() -> list[int]:
-    """The years that have figures (a current yearly snapshot that is available), newest first."""
-    starts = (
-        KpiSnapshot.objects.filter(is_current=True, period_kind=definitions.YEAR, available=True)
-        .values_list("period_start", flat=True)
-        .distinct()
-    )
+def years_available(*, region: Region | None = None) -> list[int]:
+    """The years that have figures (a current yearly snapshot that is available), newest first.
+
+    With a region: the years that region has figures for (a year with only the
+    collaboration's figures, e.g. tenders before the region's ledger, is not offered).
+    """
+    qs = KpiSnapshot.objects.filter(is_current=True, period_kind=definitions.YEAR, available=True)
+    if region is not None:
+        qs = qs.filter(region=region)
+    starts = qs.values_list("period_start", flat=True).distinct()
     return sorted({start.year for start in starts}, reverse=True)
 
 

@@ -195,6 +195,19 @@ def test_a_bad_year_is_reported_and_the_newest_year_shown(figures, chief):
     assert "Central Denmark Region · 2025" in page
 
 
+def test_the_year_picker_offers_only_the_years_the_region_has_figures_for(figures, chief):
+    from kpi.models import KpiRun
+
+    run = KpiRun.objects.get()
+    # The collaboration has tender figures for 2019; the region has none.
+    dashboard_data.snapshot(run, "joint_agreement_spend", None, 2019, "1000000.00")
+
+    html = english(chief).get(reverse("kpi:index")).content.decode()
+
+    picker = re.search(r'<select id="kpi-year" name="year">(.*?)</select>', html, re.S).group(1)
+    assert re.findall(r'<option value="(\d+)"', picker) == ["2025", "2024"]
+
+
 def test_the_collaboration_dashboard_is_for_chiefs_ufo_and_the_secretariat(
     figures, chief, ufo_member, secretariat, officer_rm
 ):
