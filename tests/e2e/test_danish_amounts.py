@@ -21,10 +21,10 @@ def test_an_amount_typed_the_danish_way_is_saved_and_shown_back(
     e2e_browser,
     live_server,
     officer,
-    catheters,
+    catheters,  # noqa: F811 – the fixture imported above
     log_in,
     artifacts_dir,
-    width,  # noqa: F811
+    width,
 ):
     from suppliers.models import Contract
 
