@@ -63,3 +63,25 @@ def test_an_amount_typed_the_danish_way_is_saved_and_shown_back(
         assert sizes[0] <= sizes[1], sizes
     page.screenshot(path=str(artifacts_dir / f"danish-amount-{width}.png"), full_page=True)
     context.close()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_upload_page_explains_the_columns_without_scrolling_sideways(
+    e2e_browser, live_server, officer, log_in, width
+):
+    context = e2e_browser.new_context(
+        base_url=live_server.url, viewport={"width": width, "height": 900}
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    log_in(page, officer.username)
+
+    page.goto("/forbrug/indlaes/")
+
+    columns = page.get_by_test_id("upload-columns")
+    expect(columns.get_by_role("rowheader", name="Bogføringsdato")).to_be_visible()
+    expect(columns.locator('tr[data-column="category_code"]')).to_contain_text("Valgfri")
+    expect(columns.get_by_test_id("template-xlsx")).to_be_visible()
+    sizes = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert sizes[0] <= sizes[1], sizes
+    context.close()

@@ -36,6 +36,7 @@ DOWNLOADS = {
     "spend:batch_file",
     "spend:batch_status",
     "spend:batch_errors",
+    "spend:upload_template",
     "kpi:export",
     "public:feed",
     "public:calendar",
