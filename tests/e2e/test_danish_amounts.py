@@ -80,7 +80,7 @@ def test_the_upload_page_explains_the_columns_without_scrolling_sideways(
 
     columns = page.get_by_test_id("upload-columns")
     expect(columns.get_by_role("rowheader", name="Bogføringsdato")).to_be_visible()
-    expect(columns.locator('tr[data-column="category_code"]')).to_contain_text("Valgfri")
+    expect(columns.locator('tr[data-column="category_code"]')).to_contain_text("valgfri")
     expect(columns.get_by_test_id("template-xlsx")).to_be_visible()
     sizes = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert sizes[0] <= sizes[1], sizes

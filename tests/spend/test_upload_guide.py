@@ -30,10 +30,10 @@ def test_the_upload_page_lists_required_and_optional_columns_with_synonyms(offic
     text = text_of(client_for(officer_rm).get(reverse("spend:upload")))
 
     assert "Filens kolonner" in text
-    assert "Bogføringsdato Påkrævet bogfoeringsdato, bogforingsdato" in text
-    assert "Beløb Påkrævet beloeb, belob, beløb_dkk" in text
-    assert "CPV-kode Valgfri kategori, kategorikode" in text
-    assert "Leverandør CVR Påkrævet leverandør_id" in text
+    assert "Bogføringsdato påkrævet bogfoeringsdato, bogforingsdato" in text
+    assert "Beløb påkrævet beloeb, belob, beløb_dkk" in text
+    assert "CPV-kode valgfri kategori, kategorikode" in text
+    assert "Leverandør CVR påkrævet leverandør_id" in text
     assert "skabelon (.xlsx)" in text and "skabelon (.csv)" in text
 
 
