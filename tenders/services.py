@@ -537,18 +537,56 @@ def _approved_case(candidate: CandidateArea, *, lead_region: Region | None, acto
     return tender
 
 
-def _check_decision(decision: str, reason: str, postpone_to_year, candidate) -> None:
+def _decision_errors(errors: dict, decision: str, reason: str, postpone_to_year, candidate):
+    """Every problem with a decision's reason and year, added to ``errors`` by field."""
     if decision not in Decision.CHOICES:
-        raise ValidationError({"decision": _("Approve, reject or postpone.")})
+        errors.setdefault("decision", []).append(_("Approve, reject or postpone."))
+        return
     if error := text_error(reason or "", multiline=True):
-        raise ValidationError({"reason": error})
-    if decision == Decision.REJECT and not (reason or "").strip():
-        raise ValidationError({"reason": _("Give the reason for rejecting.")})
+        errors.setdefault("reason", []).append(error)
+    elif decision == Decision.REJECT and not (reason or "").strip():
+        errors.setdefault("reason", []).append(_("Give the reason for rejecting."))
     if decision == Decision.POSTPONE:
         if not postpone_to_year or postpone_to_year <= candidate.plan_year - 1:
-            raise ValidationError({"postpone_to_year": _("Give the year to postpone to.")})
-        if not (reason or "").strip():
-            raise ValidationError({"reason": _("Give the reason for postponing.")})
+            errors.setdefault("postpone_to_year", []).append(_("Give the year to postpone to."))
+        if not (reason or "").strip() and "reason" not in errors:
+            errors.setdefault("reason", []).append(_("Give the reason for postponing."))
+
+
+def _check_decision(decision: str, reason: str, postpone_to_year, candidate) -> None:
+    errors: dict[str, list[str]] = {}
+    _decision_errors(errors, decision, reason, postpone_to_year, candidate)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _meeting_errors(errors: dict, meeting_date, minutes_reference: str) -> None:
+    if meeting_date is None:
+        errors["meeting_date"] = [_("Give the date of the chiefs' meeting.")]
+    if not (minutes_reference or "").strip():
+        errors["minutes_reference"] = [_("Give the reference to the meeting's minutes.")]
+    _refuse_bad_values(
+        errors, texts={"minutes_reference": minutes_reference}, dates={"meeting_date": meeting_date}
+    )
+
+
+def candidate_decision_check(
+    *,
+    candidate: CandidateArea,
+    decision: str,
+    reason: str = "",
+    postpone_to_year: int | None = None,
+    for_meeting: bool = False,
+    meeting_date: dt.date | None = None,
+    minutes_reference: str = "",
+) -> None:
+    """Every problem with a chief's vote or a meeting's decision at once; writes nothing."""
+    errors: dict[str, list[str]] = {}
+    _decision_errors(errors, decision, reason, postpone_to_year, candidate)
+    if for_meeting:
+        _meeting_errors(errors, meeting_date, minutes_reference)
+    if errors:
+        raise ValidationError(errors)
 
 
 def _conclude(
@@ -689,17 +727,15 @@ def candidate_decide(
         )
     if candidate.status != CandidateArea.Status.RECOMMENDED:
         raise ValidationError(_("Only a recommended candidate area can be decided."))
-    _check_decision(decision, reason, postpone_to_year, candidate)
-    errors: dict[str, list[str]] = {}
-    if meeting_date is None:
-        errors["meeting_date"] = [_("Give the date of the chiefs' meeting.")]
-    if not (minutes_reference or "").strip():
-        errors["minutes_reference"] = [_("Give the reference to the meeting's minutes.")]
-    _refuse_bad_values(
-        errors, texts={"minutes_reference": minutes_reference}, dates={"meeting_date": meeting_date}
+    candidate_decision_check(
+        candidate=candidate,
+        decision=decision,
+        reason=reason,
+        postpone_to_year=postpone_to_year,
+        for_meeting=True,
+        meeting_date=meeting_date,
+        minutes_reference=minutes_reference,
     )
-    if errors:
-        raise ValidationError(errors)
     candidate.meeting_date = meeting_date
     candidate.minutes_reference = minutes_reference.strip()
     return _conclude(

@@ -143,13 +143,32 @@ class DecisionForm(forms.Form):
         label=_("Minutes reference"), max_length=200, required=False
     )
 
-    def __init__(self, *args, for_meeting: bool = False, **kwargs):
+    def __init__(self, *args, for_meeting: bool = False, candidate=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.for_meeting = for_meeting
+        self.candidate = candidate
         if (
             not for_meeting
         ):  # a chief votes for the region; the meeting fields are the secretariat's
             for name in ("lead_region", "meeting_date", "minutes_reference"):
                 del self.fields[name]
+
+    def clean(self):
+        data = super().clean()
+        if self.candidate is not None and data.get("decision"):
+            check_with_service(
+                self,
+                lambda: services.candidate_decision_check(
+                    candidate=self.candidate,
+                    decision=data["decision"],
+                    reason=data.get("reason", ""),
+                    postpone_to_year=data.get("postpone_to_year"),
+                    for_meeting=self.for_meeting,
+                    meeting_date=data.get("meeting_date"),
+                    minutes_reference=data.get("minutes_reference", ""),
+                ),
+            )
+        return data
 
 
 class SavingsForm(forms.Form):

@@ -243,7 +243,9 @@ def candidate_decide(request, pk: int):
     suggestion = services.suggest_lead_region(category=candidate.category)
     is_open = candidate.status == CandidateArea.Status.RECOMMENDED
     initial = {"lead_region": suggestion.pk if suggestion else None}
-    form = DecisionForm(request.POST or None, initial=initial, for_meeting=for_meeting)
+    form = DecisionForm(
+        request.POST or None, initial=initial, for_meeting=for_meeting, candidate=candidate
+    )
     if request.method == "POST" and is_open and form.is_valid():
         data = form.cleaned_data
         try:

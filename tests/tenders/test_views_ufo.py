@@ -479,6 +479,19 @@ def test_the_secretariat_records_a_meeting_decision_for_everyone(recommended, se
     assert recommended.minutes_reference == "Referat IC-møde 20-11-2026, pkt. 4"
 
 
+def test_one_meeting_submit_shows_every_missing_part_together(recommended, secretariat):
+    url = reverse("tenders:candidate_decide", kwargs={"pk": recommended.pk})
+
+    page = text_of(client_for(secretariat).post(url, {"decision": "postpone"}))
+
+    assert "Angiv datoen for indkøbschefernes møde." in page
+    assert "Angiv det år, der udskydes til." in page
+    assert "Angiv årsagen til udskydelsen." in page
+    assert "Angiv henvisningen til mødets referat." in page
+    recommended.refresh_from_db()
+    assert recommended.status == CandidateArea.Status.RECOMMENDED
+
+
 def test_a_chief_with_no_vote_yet_is_reminded_before_the_meeting(recommended, chiefs, mailoutbox):
     recommended.meeting_date = timezone.localdate() + dt.timedelta(days=3)
     recommended.save()
