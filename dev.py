@@ -58,7 +58,8 @@ BROKER_FOLDER = DEV_DIR / "broker"
 
 def background_environment(base: dict | None = None) -> dict:
     """The environment of `run`'s web server and worker: tasks go through a broker that needs
-    no server (kombu's filesystem transport, files under .dev/broker/), as in production.
+    no server (kombu's filesystem transport, files under .dev/broker/), as in production;
+    results are files there too.
 
     A CELERY_BROKER_URL already set (e.g. Redis) is kept. Tests and CI never come here: they
     stay eager.
@@ -66,8 +67,9 @@ def background_environment(base: dict | None = None) -> dict:
     env = dict(os.environ if base is None else base)
     if not env.get("CELERY_BROKER_URL"):
         env["CELERY_BROKER_URL"] = "filesystem://"
-        env["CELERY_RESULT_BACKEND"] = ""
-        env.setdefault("CELERY_BROKER_FOLDER", str(BROKER_FOLDER))
+        folder = Path(env.setdefault("CELERY_BROKER_FOLDER", str(BROKER_FOLDER)))
+        # Results as files too (Celery's file:// backend): /healthz's worker ping is answered.
+        env["CELERY_RESULT_BACKEND"] = f"file://{folder / 'results'}"
     return env
 
 
@@ -91,7 +93,7 @@ def worker_command() -> list[str]:
 
 def start_worker(env: dict) -> subprocess.Popen:
     folder = Path(env.get("CELERY_BROKER_FOLDER", BROKER_FOLDER))
-    for sub in ("queue", "control"):
+    for sub in ("queue", "control", "results"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(worker_command(), cwd=ROOT, env=env)
 

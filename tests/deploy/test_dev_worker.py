@@ -25,7 +25,7 @@ def test_run_sends_tasks_through_the_filesystem_broker_without_a_result_backend(
     env = dev.background_environment({"PATH": "/usr/bin"})
 
     assert env["CELERY_BROKER_URL"] == "filesystem://"
-    assert env["CELERY_RESULT_BACKEND"] == ""
+    assert env["CELERY_RESULT_BACKEND"] == f"file://{ROOT / '.dev' / 'broker' / 'results'}"
     assert env["CELERY_BROKER_FOLDER"] == str(ROOT / ".dev" / "broker")
 
 
@@ -74,7 +74,7 @@ def test_the_settings_under_dev_run_are_not_eager_and_use_the_folder(tmp_path):
         .splitlines()[-1]
     )
 
-    assert out == f"False None {tmp_path / 'queue'}"
+    assert out == f"False file://{tmp_path / 'results'} {tmp_path / 'queue'}"
 
 
 def test_a_task_sent_by_the_site_runs_in_the_worker(tmp_path):
@@ -86,26 +86,29 @@ def test_a_task_sent_by_the_site_runs_in_the_worker(tmp_path):
     )
     env = dev.background_environment(env)
     log = (tmp_path / "worker.log").open("w")
-    for sub in ("queue", "control"):
+    for sub in ("queue", "control", "results"):
         (tmp_path / "broker" / sub).mkdir(parents=True)
     worker = subprocess.Popen(
         dev.worker_command(), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
     )
     try:
-        subprocess.run(
+        answer = subprocess.run(
             [
                 sys.executable,
                 "manage.py",
                 "shell",
                 "-c",
-                "from rfi.tasks import enqueue, ping; enqueue(ping)",
+                "from rfi.tasks import enqueue, ping; print(enqueue(ping).get(timeout=30))",
             ],
             cwd=ROOT,
             env=env,
             check=True,
             capture_output=True,
+            text=True,
             timeout=60,
         )
+        # the answer came back through the file result backend (what /healthz asks)
+        assert answer.stdout.strip().splitlines()[-1] == "pong"
         deadline = time.monotonic() + 60
         text = ""
         while time.monotonic() < deadline:
