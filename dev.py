@@ -2,6 +2,7 @@
 """The README's two commands, with nothing but Python 3.11+ installed.
 
     python3 dev.py run    # virtual env, install, migrate, seed demo data, serve :8000
+                          # with a Celery worker beside it (uploads run in the background)
     python3 dev.py test   # virtual env, install test tools, run the whole suite
     python3 dev.py screenshots  # demo data, then docs/screenshots/*.png (needs chromium)
 
@@ -89,16 +90,79 @@ def compile_messages() -> None:
         manage("compilemessages", "--ignore=.venv", "-v0")
 
 
+DEV_DIR = ROOT / ".dev"
+BROKER_FOLDER = DEV_DIR / "broker"
+
+
+def background_environment(base: dict | None = None) -> dict:
+    """The environment of `run`'s web server and worker: tasks go through a broker that needs
+    no server (kombu's filesystem transport, files under .dev/broker/), as in production;
+    results are files there too.
+
+    A CELERY_BROKER_URL already set (e.g. Redis) is kept. Tests and CI never come here: they
+    stay eager.
+    """
+    env = dict(os.environ if base is None else base)
+    if not env.get("CELERY_BROKER_URL"):
+        env["CELERY_BROKER_URL"] = "filesystem://"
+        folder = Path(env.setdefault("CELERY_BROKER_FOLDER", str(BROKER_FOLDER)))
+        # Results as files too (Celery's file:// backend): /healthz's worker ping is answered.
+        env["CELERY_RESULT_BACKEND"] = f"file://{folder / 'results'}"
+    return env
+
+
+def worker_command() -> list[str]:
+    """One Celery worker process (solo pool): imports and KPI refreshes run beside the site."""
+    return [
+        str(PYTHON),
+        "-m",
+        "celery",
+        "-A",
+        "rfi",
+        "worker",
+        "--pool=solo",
+        "--loglevel=INFO",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "--hostname=dev@%h",
+    ]
+
+
+def start_worker(env: dict) -> subprocess.Popen:
+    folder = Path(env.get("CELERY_BROKER_FOLDER", BROKER_FOLDER))
+    for sub in ("queue", "control", "results"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(worker_command(), cwd=ROOT, env=env)
+
+
+def stop(process: subprocess.Popen, timeout: float = 10) -> None:
+    """Stop the worker with the server: a warm shutdown, then a kill if it lingers."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def run(args: list[str]) -> None:
     ensure_environment("requirements.txt")
     compile_messages()
     step("Creating or updating the database (migrate)")
     manage("migrate", "--no-input", "-v1")
     step("Loading the demo data: regions, CPV codes, users, plan, contracts, ledger (~1 min)")
-    manage("seed_demo")
+    manage("seed_demo")  # eager: the demo data is there before the site starts
     address = args[0] if args else "127.0.0.1:8000"
-    print(f"\nThe site runs at http://{address}/ (Ctrl+C stops it).\n")
-    manage("runserver", address)
+    env = background_environment()
+    worker = start_worker(env)
+    print(f"\nThe site runs at http://{address}/ (Ctrl+C stops it and the worker).\n")
+    try:
+        manage("runserver", address, env=env)
+    finally:
+        stop(worker)
 
 
 def screenshots(args: list[str]) -> int:

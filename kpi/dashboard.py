@@ -177,7 +177,7 @@ def dashboard_scope(user, params, form_class=DashboardForm) -> Scope:
     data = form.cleaned_data
     region = next((r for r in regions if r.code == data.get("region")), None)
     region = region or _default_region(user, regions)
-    years = selectors.years_available()
+    years = selectors.years_available(region=region)
     return Scope(
         region=region,
         year=_year_or_latest(data.get("year"), years),
@@ -668,7 +668,7 @@ def collaboration_dashboard(year: int, *, years: list[int] | None = None) -> Col
                 (_("Value-weighted"), fmt(Decimal(detail["value_weighted"]), d.RATIO))
             )
             card.extra.append((_("Joint tenders counted"), str(detail.get("tenders", ""))))
-        if card.key == "annual_savings" and card.target_value:
+        if card.key == "annual_savings" and card.target_value and card.value is not None:
             card.extra.append((_("Of the target"), fmt(card.value / card.target_value, d.RATIO)))
         if card.key == "annual_savings" and detail.get("since"):
             # The strategy's target counts new savings: contracts started from its first day.
@@ -776,12 +776,54 @@ def strategy_progress(*, year: int, collaboration_cards: list[Card], regions: li
 
 @dataclass
 class ReportRow:
-    """One KPI of the report: the month's figure and its change, beside the year so far."""
+    """One KPI of the report: the month's figure and its change, beside the year to date
+    and the same months a year earlier."""
 
     card: Card
     month_text: str
     month_reason: str
     month_change: str
+    ytd_text: str = ""
+    ytd_last_text: str = ""
+    ytd_change: str = ""
+
+
+# A share of the top suppliers or a change against a baseline does not add up over months.
+NOT_ADDITIVE = frozenset({"digital_order_share_top100", "spot_purchase_reduction"})
+
+
+def year_to_date(key: str, unit: str, snapshots: list, months: int) -> Decimal | None:
+    """A KPI over the first ``months`` months of a year, from its monthly snapshots.
+
+    Amounts and counts add up; a share is Σ numerator / Σ denominator. None when a month is
+    missing or not available, or the KPI does not add up over months.
+    """
+    if key in NOT_ADDITIVE or len(snapshots) != months:
+        return None
+    if any(not s.available or s.value is None for s in snapshots):
+        return None
+    if unit != d.RATIO:
+        return sum((s.value for s in snapshots), Decimal(0))
+    try:
+        numerator = sum(Decimal(str(s.detail["numerator"])) for s in snapshots)
+        denominator = sum(Decimal(str(s.detail["denominator"])) for s in snapshots)
+    except (KeyError, TypeError, ArithmeticError):
+        return None
+    return numerator / denominator if denominator else None
+
+
+def _months_label(month: dt.date) -> str:
+    """ "Jan–Mar 2025" ("jan.–mar. 2025"): the months from January to ``month``."""
+    last = formats.date_format(month, "M")
+    if month.month == 1:
+        return f"{last} {month.year}"
+    return f"{formats.date_format(month.replace(month=1), 'M')}–{last} {month.year}"
+
+
+def last_complete_month(months: list[dt.date], today: dt.date) -> dt.date | None:
+    """The newest month with figures that has ended (the current month is still running)."""
+    this_month = today.replace(day=1)
+    return next((m for m in months if m < this_month), months[0] if months else None)
 
 
 @dataclass
@@ -803,20 +845,31 @@ class MonthlyReport(ViewModel):
     can_view_collaboration: bool
     collaboration_cards: list[Card] = field(default_factory=list)
     outstanding: list = field(default_factory=list)
+    ytd_label: str = ""
+    ytd_last_label: str = ""
 
 
 def monthly_report(user, scope: Scope) -> MonthlyReport:
     """The month asked for in ``scope.form`` (default: the newest), and ``scope.year`` set
     to its year."""
     months = selectors.months_available(region=scope.region)
-    month = scope.form.cleaned_data.get("month") or (
-        months[0] if months else timezone.localdate().replace(day=1)
+    today = timezone.localdate()
+    month = (
+        scope.form.cleaned_data.get("month")
+        or last_complete_month(months, today)
+        or (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     )
     scope.year = month.year
     month_figures = selectors.month_snapshots(region=scope.region, month=month)
     previous_month = (month - dt.timedelta(days=1)).replace(day=1)
     previous_figures = selectors.month_snapshots(region=scope.region, month=previous_month)
     raw_cards = selectors.cards_for(year=month.year, region=scope.region)
+    # Year to date against the same months a year earlier, never a part year against a full.
+    ytd = selectors.months_snapshots(region=scope.region, first=month.replace(month=1), last=month)
+    a_year_before = month.replace(year=month.year - 1)
+    ytd_last = selectors.months_snapshots(
+        region=scope.region, first=a_year_before.replace(month=1), last=a_year_before
+    )
     series = selectors.series_for(region=scope.region, keys=d.REGION_KEYS)
     charts: dict = {}
     rows = []
@@ -829,12 +882,22 @@ def monthly_report(user, scope: Scope) -> MonthlyReport:
         delta = None
         if available and before is not None and before.available:
             delta = this.value - before.value
+        so_far = year_to_date(card.key, card.unit, ytd.get(card.key, []), month.month)
+        before_so_far = year_to_date(card.key, card.unit, ytd_last.get(card.key, []), month.month)
         rows.append(
             ReportRow(
                 card=card,
                 month_text=fmt(this.value, card.unit) if available else _("not available"),
                 month_reason="" if available else reason_text(this),
                 month_change=fmt_change(delta, card.unit),
+                ytd_text=fmt(so_far, card.unit) if so_far is not None else "",
+                ytd_last_text=fmt(before_so_far, card.unit) if before_so_far is not None else "",
+                ytd_change=fmt_change(
+                    so_far - before_so_far
+                    if so_far is not None and before_so_far is not None
+                    else None,
+                    card.unit,
+                ),
             )
         )
     page = MonthlyReport(
@@ -847,6 +910,8 @@ def monthly_report(user, scope: Scope) -> MonthlyReport:
         strategy=selectors.strategy_for_year(month.year),
         strategy_year=month.year,
         printed=timezone.localtime(),
+        ytd_label=_months_label(month),
+        ytd_last_label=_months_label(a_year_before),
         **_page_links(user, scope),
     )
     collaboration = collaboration_for(user, month.year)

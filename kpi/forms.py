@@ -8,8 +8,9 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kpi import definitions
+from kpi import definitions, services
 from kpi.models import Strategy, StrategyActivity
+from rfi.forms import check_with_service
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -99,6 +100,17 @@ class StrategyCopyForm(forms.Form):
         start, end = data.get("start_year"), data.get("end_year")
         if start and end and end < start:
             self.add_error("end_year", _("A strategy cannot end before it starts."))
+        # The strategy's own rules (code taken, overlapping periods) in the same round.
+        check_with_service(
+            self,
+            lambda: services.strategy_check(
+                name=data.get("name"),
+                code=data.get("code"),
+                start_year=data.get("start_year"),
+                end_year=data.get("end_year"),
+                baseline_year=data.get("baseline_year"),
+            ),
+        )
         return data
 
 

@@ -6,6 +6,7 @@ latest successful run that covered them. Nothing here touches ledger lines.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -172,13 +173,16 @@ def region_comparison(*, key: str, year: int) -> list[KpiSnapshot]:
     )
 
 
-def years_available() -> list[int]:
-    """The years that have figures (a current yearly snapshot that is available), newest first."""
-    starts = (
-        KpiSnapshot.objects.filter(is_current=True, period_kind=definitions.YEAR, available=True)
-        .values_list("period_start", flat=True)
-        .distinct()
-    )
+def years_available(*, region: Region | None = None) -> list[int]:
+    """The years that have figures (a current yearly snapshot that is available), newest first.
+
+    With a region: the years that region has figures for (a year with only the
+    collaboration's figures, e.g. tenders before the region's ledger, is not offered).
+    """
+    qs = KpiSnapshot.objects.filter(is_current=True, period_kind=definitions.YEAR, available=True)
+    if region is not None:
+        qs = qs.filter(region=region)
+    starts = qs.values_list("period_start", flat=True).distinct()
     return sorted({start.year for start in starts}, reverse=True)
 
 
@@ -362,6 +366,21 @@ def month_snapshots(*, region: Region, month: date) -> dict[str, KpiSnapshot]:
         is_current=True, region=region, period_kind=definitions.MONTH, period_start=month
     )
     return {snapshot.key: snapshot for snapshot in qs}
+
+
+def months_snapshots(*, region: Region, first: date, last: date) -> dict[str, list[KpiSnapshot]]:
+    """Key → the region's current monthly snapshots from ``first`` to ``last`` (month starts)."""
+    qs = KpiSnapshot.objects.filter(
+        is_current=True,
+        region=region,
+        period_kind=definitions.MONTH,
+        period_start__gte=first,
+        period_start__lte=last,
+    ).order_by("period_start")
+    found: dict[str, list[KpiSnapshot]] = defaultdict(list)
+    for snapshot in qs:
+        found[snapshot.key].append(snapshot)
+    return dict(found)
 
 
 # KPI.md "Covered category"; spend.selectors holds the rule so screening reads it too.

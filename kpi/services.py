@@ -713,6 +713,27 @@ def strategy_load(*, path: Path | str = STRATEGY_FILE) -> StrategyLoadResult:
 
 
 @transaction.atomic
+def strategy_check(*, name, code, start_year, end_year, baseline_year) -> None:
+    """Every problem with a new strategy at once (code taken, period, years); writes nothing."""
+    errors: dict[str, list[str]] = {}
+    if code and Strategy.objects.filter(code__iexact=code).exists():
+        errors["code"] = [_t("A strategy with this code already exists.")]
+    strategy = Strategy(
+        name=name or "",
+        code=code or "",
+        start_year=start_year,
+        end_year=end_year,
+        baseline_year=baseline_year,
+    )
+    try:
+        strategy.full_clean(validate_unique=False)
+    except ValidationError as error:
+        for key, messages in error.message_dict.items():
+            errors.setdefault(key, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
 def strategy_copy(
     *,
     source: Strategy,
@@ -728,8 +749,9 @@ def strategy_copy(
     difference between the two strategies' last years. Raises ValidationError when the
     period overlaps another strategy's or the code is taken.
     """
-    if Strategy.objects.filter(code__iexact=code).exists():
-        raise ValidationError({"code": _t("A strategy with this code already exists.")})
+    strategy_check(
+        name=name, code=code, start_year=start_year, end_year=end_year, baseline_year=baseline_year
+    )
     strategy = Strategy(
         name=name,
         code=code,

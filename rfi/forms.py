@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.renderers import DjangoTemplates
 from django.utils import formats
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from rfi import cpv
@@ -71,6 +73,27 @@ def parse_amount_text(text: str, *, decimal_comma: bool = True) -> Decimal | Non
             except InvalidOperation:
                 return None
     return None
+
+
+DJANGO_EMPTY_LABEL = "---------"
+
+
+class FormRenderer(DjangoTemplates):
+    """Django's renderer, with a dropdown's empty choice worded in the page's language.
+
+    Django labels the empty choice of every select "---------" (model fields, ModelChoice
+    fields); the pages show "Choose…" ("Vælg…") instead. A form's own empty label ("All
+    regions") is kept. Settings: FORM_RENDERER.
+    """
+
+    def render(self, template_name, context, request=None):
+        widget = context.get("widget") if isinstance(context, dict) else None
+        if widget and "optgroups" in widget:
+            for _group, options, _index in widget["optgroups"]:
+                for option in options:
+                    if option.get("label") == DJANGO_EMPTY_LABEL:
+                        option["label"] = gettext("Choose…")
+        return super().render(template_name, context, request=request)
 
 
 class AmountField(forms.DecimalField):
@@ -145,8 +168,25 @@ def apply_service_errors(
         return
     for key, messages in error.message_dict.items():
         name = field_map.get(key, key)
+        if name in form.fields and name in form.errors:
+            continue  # the field's own error (what was typed) says more than the service's
         for message in messages:
             form.add_error(name if name in form.fields else None, message)
+
+
+def check_with_service(
+    form: forms.BaseForm, check: Callable[[], object], field_map: Mapping[str, str] | None = None
+) -> None:
+    """Run a service's check from the form's ``clean()``: every error in one round.
+
+    The service sees the values that cleaned (None for the others) and its errors join the
+    fields' own, so a user never fixes one error only to be shown the next. A field that
+    already has an error keeps its own message.
+    """
+    try:
+        check()
+    except ValidationError as error:
+        apply_service_errors(form, error, field_map)
 
 
 class AuditFilterForm(forms.Form):

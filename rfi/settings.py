@@ -78,6 +78,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "rfi.urls"
+# A dropdown's empty choice in the page's language ("Vælg…"), not Django's "---------".
+FORM_RENDERER = "rfi.forms.FormRenderer"
 WSGI_APPLICATION = "rfi.wsgi.application"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -166,6 +168,21 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
     "retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 }
 CELERY_REDIS_SOCKET_TIMEOUT = 3
+# `python3 dev.py run`: a worker beside runserver on kombu's filesystem transport (no broker
+# server), messages as files under .dev/broker/; no result backend (nothing waits for one).
+# https://docs.celeryq.dev/projects/kombu/en/stable/reference/kombu.transport.filesystem.html
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_folder = Path(
+        env.str("CELERY_BROKER_FOLDER", default=str(BASE_DIR / ".dev" / "broker"))
+    )
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_folder / "queue"),
+        "data_folder_out": str(_broker_folder / "queue"),
+        "control_folder": str(_broker_folder / "control"),
+        "store_processed": False,
+    }
+    if CELERY_RESULT_BACKEND in ("", CELERY_BROKER_URL):
+        CELERY_RESULT_BACKEND = None
 CELERY_BEAT_SCHEDULE: dict = {
     # Daily at 07:00, before the working day: decision reminders fall due on exact days
     # (14 and 3 days before a deadline, PlanSettings), so the task must run every day and
@@ -483,6 +500,13 @@ LOGGING = {
         "django.server": {"handlers": [], "level": "WARNING", "propagate": True},
     },
 }
+if CELERY_TASK_ALWAYS_EAGER or CELERY_BROKER_URL.startswith(("filesystem://", "memory://")):
+    # No broker server (embedded, or dev.py's filesystem broker): kombu's "No hostname was
+    # supplied" names a host nobody needs.
+    LOGGING["loggers"]["kombu.connection"] = {"level": "ERROR"}
+if CELERY_TASK_ALWAYS_EAGER:
+    # Tasks run in-process: Celery's line per task run is noise, not news. Failures still log.
+    LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}
 # /metrics (Prometheus): the secretariat signed in, or "Authorization: Bearer <METRICS_TOKEN>".
 # Empty: no token is accepted. Gunicorn with several workers: set PROMETHEUS_MULTIPROC_DIR
 # (docs/operations.md).

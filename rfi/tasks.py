@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import weakref
 from collections.abc import Callable
+from contextlib import contextmanager
 
 from celery import current_app, shared_task
 from django.db import DEFAULT_DB_ALIAS, transaction
@@ -104,7 +106,30 @@ def enqueue_on_commit(name: str, *args, using: str | None = None) -> None:
     _gather(name, _send_by_name, (name, args), using or DEFAULT_DB_ALIAS)
 
 
+_held: contextvars.ContextVar[dict | None] = contextvars.ContextVar("held_tasks", default=None)
+
+
+@contextmanager
+def tasks_held(*names: str):
+    """Hold back the tasks named while the block runs: ``enqueue_on_commit`` records their
+    calls instead of sending them, and the block's owner does the work once after it
+    (seed_demo recomputes the KPIs once instead of once per region and load).
+
+    Yields the held calls: ``{name: [args, …]}``.
+    """
+    held: dict = {name: [] for name in names}
+    token = _held.set(held)
+    try:
+        yield held
+    finally:
+        _held.reset(token)
+
+
 def _send_by_name(name: str, args: tuple) -> None:
+    held = _held.get()
+    if held is not None and name in held:
+        held[name].append(args)
+        return
     task = current_app.tasks.get(name)
     if task is None:
         logger.warning("task %s is not registered; not queued", name)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rfi import permissions
 from rfi.cpv import category_by_code
+from rfi.forms import check_with_service
 from rfi.models import Region
 from spend import rules
 from spend.importer.columns import CANONICAL
@@ -59,6 +60,19 @@ class _RuleForm(forms.ModelForm):
         if not permissions.is_secretariat(user):
             field.help_text = _("Common rules for every region are kept by the secretariat.")
 
+    # The service's check of the rule as a whole, and the fields it reads.
+    rule_check = None
+    rule_text_fields: tuple[str, ...] = ()
+
+    def clean(self):
+        data = super().clean()
+        if self.rule_check is not None and data.get("kind"):
+            values = {name: data.get(name) or "" for name in self.rule_text_fields}
+            # The rule as a whole (range in order, what its kind needs) in the same round
+            # as the fields' own errors.
+            check_with_service(self, lambda: type(self).rule_check(values))
+        return data
+
 
 class MappingRuleForm(_RuleForm):
     category = forms.CharField(
@@ -66,6 +80,9 @@ class MappingRuleForm(_RuleForm):
         max_length=10,
         help_text=_("The CPV code the lines are mapped to, e.g. 33141000 or 33141000-0."),
     )
+
+    rule_check = rules.clean_mapping_rule
+    rule_text_fields = ("kind", "account_from", "account_to", "cost_centre", "supplier_id")
 
     class Meta:
         model = MappingRule
@@ -84,6 +101,9 @@ class MappingRuleForm(_RuleForm):
 
 
 class ExclusionRuleForm(_RuleForm):
+    rule_check = rules.clean_exclusion_rule
+    rule_text_fields = ("kind", "account_from", "account_to", "category_prefix", "reason")
+
     class Meta:
         model = ExclusionRule
         fields = list(rules.EXCLUSION_RULE_FIELDS)

@@ -36,6 +36,7 @@ urlpatterns = [
     *_rule_paths("column", "kolonner", "column_mapping"),
     # Ledger-extract uploads, their progress and error reports
     path("indlaes/", views.upload, name="upload"),
+    path("indlaes/skabelon.<str:fmt>", views.upload_template, name="upload_template"),
     path("indlaes/<int:pk>/", views.batch, name="batch"),
     path("indlaes/<int:pk>/status/", views.batch_status, name="batch_status"),
     path("indlaes/<int:pk>/bekraeft/", views.batch_confirm, name="batch_confirm"),

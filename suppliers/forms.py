@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from rfi.forms import AmountField, CategoryCodeField, DateInput
+from rfi.forms import AmountField, CategoryCodeField, DateInput, check_with_service
 from suppliers import selectors, services
 from suppliers.models import Contract, ContractDocument, Supplier
 
@@ -135,7 +135,31 @@ class ContractForm(forms.Form):
                 )
             except ValidationError as error:
                 self.add_error("supplier_identifier", error.message_dict["identifier"])
+        # The contract's own rules (dates in order, …) in the same round as the fields'.
+        check_with_service(self, self._contract_check, FIELD_MAP)
         return data
+
+    def _contract_check(self) -> None:
+        data = self.cleaned_data
+        tender = data.get("tender_reference")
+        contract = Contract(
+            region=data.get("region"),
+            title=data.get("title") or "",
+            category=data.get("category"),
+            kind=data.get("kind") or "",
+            start_date=data.get("start_date"),
+            end_date=data.get("end_date"),
+            extended_until=data.get("extended_until"),
+            annual_value=data.get("annual_value"),
+            tender=tender if hasattr(tender, "pk") else None,
+        )
+        try:
+            services.contract_validate(contract)
+        except ValidationError as error:
+            # The supplier is upserted on saving; its fields have their own checks above.
+            problems = {k: v for k, v in error.message_dict.items() if k != "supplier"}
+            if problems:
+                raise ValidationError(problems) from error
 
     def supplier_fields(self) -> dict:
         data = self.cleaned_data

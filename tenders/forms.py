@@ -7,8 +7,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rfi import permissions
-from rfi.forms import AmountField, CategoryCodeField, DateInput
+from rfi.forms import AmountField, CategoryCodeField, DateInput, check_with_service
 from rfi.models import Category, PartnerBody, Region
+from tenders import services
 from tenders.models import OptOutReason, Participation, TenderCase
 from tenders.services import TENDER_FIELDS
 
@@ -80,6 +81,12 @@ class TenderCaseForm(forms.ModelForm):
         if self.is_bound:
             return self.cleaned_data.get("category") if hasattr(self, "cleaned_data") else None
         return self.instance.category if self.instance.category_id else None
+
+    def _post_clean(self):
+        super()._post_clean()  # the model's checks; the instance now holds the cleaned values
+        # The plan's rules (milestones in order, status and milestones, one lead) in the same
+        # round as the fields' own errors.
+        check_with_service(self, lambda: services.tender_validate(self.instance))
 
     def service_fields(self) -> dict:
         """The cleaned values the tender services take."""
@@ -154,6 +161,23 @@ class ParticipationForm(forms.Form):
             "Required when the region opts out: at least %(min)d characters."
         ) % {"min": min_length}
         self.min_length = min_length
+        self.participation = participation
+
+    def clean(self):
+        data = super().clean()
+        if data.get("status"):
+            check_with_service(
+                self,
+                lambda: services.participation_decision_check(
+                    participation=self.participation,
+                    status=data["status"],
+                    reason=data.get("opt_out_reason"),
+                    justification=data.get("justification", ""),
+                    existing_contract_end=data.get("existing_contract_end"),
+                    option_expected_join=data.get("option_expected_join"),
+                ),
+            )
+        return data
 
     @staticmethod
     def initial_for(participation: Participation) -> dict:

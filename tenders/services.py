@@ -219,6 +219,51 @@ def participation_decide(
     """Record a region's decision: full, on an option, or opted out with a justification."""
     if not permissions.can_set_participation(actor, participation):
         raise PermissionDenied(_("You may set only your own region's participation."))
+    justification = (justification or "").strip()
+    participation_decision_check(
+        participation=participation,
+        status=status,
+        reason=reason,
+        justification=justification,
+        existing_contract_end=existing_contract_end,
+        option_expected_join=option_expected_join,
+    )
+    statuses = Participation.Status
+
+    participation.status = status
+    opted_out = status == statuses.OPTED_OUT
+    participation.opt_out_reason = reason if opted_out else None
+    participation.justification = justification if opted_out else ""
+    participation.existing_contract_end = existing_contract_end if opted_out else None
+    is_option = status == statuses.OPTION
+    participation.option_expected_join = option_expected_join if is_option else None
+    if not is_option:
+        participation.option_exercised_on = None
+    if estimated_annual_value is not None:
+        participation.estimated_annual_value = estimated_annual_value
+    participation.decided_by = actor
+    participation.decided_at = timezone.now()
+    _with_actor(participation, actor)
+    participation.save()
+    if participation.tender.award_date and status == statuses.FULL:
+        # A region joining in full after the award gets its own contract too.
+        enqueue_on_commit(REGIONAL_CONTRACTS_TASK, participation.tender.pk)
+    return participation
+
+
+def participation_decision_check(
+    *,
+    participation: Participation,
+    status: str,
+    reason: OptOutReason | None = None,
+    justification: str = "",
+    existing_contract_end: dt.date | None = None,
+    option_expected_join: dt.date | None = None,
+) -> None:
+    """Every problem with a decision at once (a ValidationError by field); writes nothing.
+
+    The form runs it beside its own field checks, so one submit shows every error.
+    """
     statuses = Participation.Status
     if status not in statuses.values:
         raise ValidationError({"status": _("Unknown participation: %(s)s") % {"s": status}})
@@ -258,26 +303,6 @@ def participation_decide(
     )
     if errors:
         raise ValidationError(errors)
-
-    participation.status = status
-    opted_out = status == statuses.OPTED_OUT
-    participation.opt_out_reason = reason if opted_out else None
-    participation.justification = justification if opted_out else ""
-    participation.existing_contract_end = existing_contract_end if opted_out else None
-    is_option = status == statuses.OPTION
-    participation.option_expected_join = option_expected_join if is_option else None
-    if not is_option:
-        participation.option_exercised_on = None
-    if estimated_annual_value is not None:
-        participation.estimated_annual_value = estimated_annual_value
-    participation.decided_by = actor
-    participation.decided_at = timezone.now()
-    _with_actor(participation, actor)
-    participation.save()
-    if tender.award_date and status == statuses.FULL:
-        # A region joining in full after the award gets its own contract too.
-        enqueue_on_commit(REGIONAL_CONTRACTS_TASK, tender.pk)
-    return participation
 
 
 @transaction.atomic
@@ -644,18 +669,56 @@ def _approved_case(candidate: CandidateArea, *, lead_region: Region | None, acto
     return tender
 
 
-def _check_decision(decision: str, reason: str, postpone_to_year, candidate) -> None:
+def _decision_errors(errors: dict, decision: str, reason: str, postpone_to_year, candidate):
+    """Every problem with a decision's reason and year, added to ``errors`` by field."""
     if decision not in Decision.CHOICES:
-        raise ValidationError({"decision": _("Approve, reject or postpone.")})
+        errors.setdefault("decision", []).append(_("Approve, reject or postpone."))
+        return
     if error := text_error(reason or "", multiline=True):
-        raise ValidationError({"reason": error})
-    if decision == Decision.REJECT and not (reason or "").strip():
-        raise ValidationError({"reason": _("Give the reason for rejecting.")})
+        errors.setdefault("reason", []).append(error)
+    elif decision == Decision.REJECT and not (reason or "").strip():
+        errors.setdefault("reason", []).append(_("Give the reason for rejecting."))
     if decision == Decision.POSTPONE:
         if not postpone_to_year or postpone_to_year <= candidate.plan_year - 1:
-            raise ValidationError({"postpone_to_year": _("Give the year to postpone to.")})
-        if not (reason or "").strip():
-            raise ValidationError({"reason": _("Give the reason for postponing.")})
+            errors.setdefault("postpone_to_year", []).append(_("Give the year to postpone to."))
+        if not (reason or "").strip() and "reason" not in errors:
+            errors.setdefault("reason", []).append(_("Give the reason for postponing."))
+
+
+def _check_decision(decision: str, reason: str, postpone_to_year, candidate) -> None:
+    errors: dict[str, list[str]] = {}
+    _decision_errors(errors, decision, reason, postpone_to_year, candidate)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _meeting_errors(errors: dict, meeting_date, minutes_reference: str) -> None:
+    if meeting_date is None:
+        errors["meeting_date"] = [_("Give the date of the chiefs' meeting.")]
+    if not (minutes_reference or "").strip():
+        errors["minutes_reference"] = [_("Give the reference to the meeting's minutes.")]
+    _refuse_bad_values(
+        errors, texts={"minutes_reference": minutes_reference}, dates={"meeting_date": meeting_date}
+    )
+
+
+def candidate_decision_check(
+    *,
+    candidate: CandidateArea,
+    decision: str,
+    reason: str = "",
+    postpone_to_year: int | None = None,
+    for_meeting: bool = False,
+    meeting_date: dt.date | None = None,
+    minutes_reference: str = "",
+) -> None:
+    """Every problem with a chief's vote or a meeting's decision at once; writes nothing."""
+    errors: dict[str, list[str]] = {}
+    _decision_errors(errors, decision, reason, postpone_to_year, candidate)
+    if for_meeting:
+        _meeting_errors(errors, meeting_date, minutes_reference)
+    if errors:
+        raise ValidationError(errors)
 
 
 def _conclude(
@@ -797,17 +860,15 @@ def candidate_decide(
         )
     if candidate.status != CandidateArea.Status.RECOMMENDED:
         raise ValidationError(_("Only a recommended candidate area can be decided."))
-    _check_decision(decision, reason, postpone_to_year, candidate)
-    errors: dict[str, list[str]] = {}
-    if meeting_date is None:
-        errors["meeting_date"] = [_("Give the date of the chiefs' meeting.")]
-    if not (minutes_reference or "").strip():
-        errors["minutes_reference"] = [_("Give the reference to the meeting's minutes.")]
-    _refuse_bad_values(
-        errors, texts={"minutes_reference": minutes_reference}, dates={"meeting_date": meeting_date}
+    candidate_decision_check(
+        candidate=candidate,
+        decision=decision,
+        reason=reason,
+        postpone_to_year=postpone_to_year,
+        for_meeting=True,
+        meeting_date=meeting_date,
+        minutes_reference=minutes_reference,
     )
-    if errors:
-        raise ValidationError(errors)
     candidate.meeting_date = meeting_date
     candidate.minutes_reference = minutes_reference.strip()
     return _conclude(
@@ -893,20 +954,13 @@ def savings_record(
     """Record (or correct) a region's saving on an awarded tender."""
     if not permissions.can_record_savings(actor, tender, region):
         raise PermissionDenied(_("You may record savings only for your own region."))
-    errors = {}
-    if tender.award_date is None:
-        errors["tender"] = [_("Savings are recorded after award.")]
-    if baseline_annual_cost is None or baseline_annual_cost <= 0:
-        errors["baseline_annual_cost"] = [_("The baseline annual cost must be above zero.")]
-    if new_annual_cost is None or new_annual_cost < 0:
-        errors["new_annual_cost"] = [_("The new annual cost cannot be negative.")]
-    if contract_start and contract_end and contract_end < contract_start:
-        errors["contract_end"] = [_("The contract cannot end before it starts.")]
-    _refuse_bad_values(
-        errors, dates={"contract_start": contract_start, "contract_end": contract_end}
+    savings_check(
+        tender=tender,
+        baseline_annual_cost=baseline_annual_cost,
+        new_annual_cost=new_annual_cost,
+        contract_start=contract_start,
+        contract_end=contract_end,
     )
-    if errors:
-        raise ValidationError(errors)
     stage = SavingsRecord.Stage.AWARDED
     record = SavingsRecord.objects.filter(
         tender=tender, region=region, stage=stage
@@ -920,6 +974,38 @@ def savings_record(
     _with_actor(record, actor)
     record.save()
     return record
+
+
+def savings_check(
+    *,
+    tender: TenderCase,
+    baseline_annual_cost: Decimal | None,
+    new_annual_cost: Decimal | None,
+    contract_start: dt.date | None = None,
+    contract_end: dt.date | None = None,
+) -> None:
+    """Every problem with a saving on an awarded tender at once; writes nothing."""
+    errors = {}
+    if tender.award_date is None:
+        errors["tender"] = [_("Savings are recorded after award.")]
+    _savings_amount_errors(errors, baseline_annual_cost, new_annual_cost)
+    if contract_start and contract_end and contract_end < contract_start:
+        errors["contract_end"] = [_("The contract cannot end before it starts.")]
+    _refuse_bad_values(
+        errors, dates={"contract_start": contract_start, "contract_end": contract_end}
+    )
+    if errors:
+        raise ValidationError(errors)
+
+
+def savings_expect_check(
+    *, baseline_annual_cost: Decimal | None, new_annual_cost: Decimal | None
+) -> None:
+    """Every problem with an expected saving's amounts at once; writes nothing."""
+    errors: dict = {}
+    _savings_amount_errors(errors, baseline_annual_cost, new_annual_cost)
+    if errors:
+        raise ValidationError(errors)
 
 
 def _savings_amount_errors(errors: dict, baseline_annual_cost, new_annual_cost) -> None:

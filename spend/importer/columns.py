@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from spend.importer.errors import ImportRefused
 
@@ -134,6 +135,51 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "region": ("regionskode", "region_kode", "region_code"),
 }
 
+# The header each column has in the upload template, in Danish as the regions' exports
+# write it; header_key() maps each back to its column.
+DANISH_HEADERS: dict[str, str] = {
+    "posting_date": "Bogføringsdato",
+    "voucher_no": "Bilagsnr",
+    "invoice_no": "Fakturanr",
+    "supplier_id": "Leverandør CVR",
+    "supplier_name": "Leverandørnavn",
+    "account": "Konto",
+    "cost_centre": "Omkostningssted",
+    "amount": "Beløb",
+    "description": "Tekst",
+    "order_channel": "Bestillingskanal",
+    "category_code": "CPV-kode",
+    "region": "Regionskode",
+}
+
+
+@dataclass(frozen=True)
+class ColumnGuide:
+    """One column as the upload page explains it."""
+
+    name: str  # canonical
+    danish: str
+    required: bool
+    synonyms: tuple[str, ...]
+
+
+def column_guide() -> list[ColumnGuide]:
+    """The ledger columns in file order: Danish header, required or not, the names accepted."""
+    return [
+        ColumnGuide(
+            name=name,
+            danish=DANISH_HEADERS[name],
+            required=required,
+            synonyms=tuple(
+                alias
+                for alias in ALIASES.get(name, ())
+                if header_key(alias) != header_key(DANISH_HEADERS[name])
+            ),
+        )
+        for name, required in COLUMNS
+    ]
+
+
 _SEPARATORS = re.compile(r"[\s\-./:#()]+")
 
 
@@ -197,15 +243,19 @@ def map_columns(headers: list[str], saved: Iterable[tuple[str, str]] = ()) -> Co
         written[canonical] = header.replace("\ufeff", "").strip()
     missing = [name for name in REQUIRED if name not in positions]
     if missing:
-        names = ", ".join(f"{name} ({'/'.join(ALIASES[name][:2])})" for name in missing)
+        # Named as the upload page and its template name them: in Danish.
+        names = ", ".join(f"“{DANISH_HEADERS[name]}”" for name in missing)
         found = ", ".join(h.replace("\ufeff", "").strip() for h in headers if h) or "—"
         raise ImportRefused(
-            _(
-                "Missing required column: %(names)s. The file's columns are: %(found)s. "
-                "Rename the column or save a column mapping for your region."
+            ngettext(
+                "The file lacks the required column %(names)s. The file's columns are: "
+                "%(found)s. Rename the column, or save a column mapping for your region.",
+                "The file lacks the required columns %(names)s. The file's columns are: "
+                "%(found)s. Rename the columns, or save a column mapping for your region.",
+                len(missing),
             )
             % {"names": names, "found": found},
             code="missing_column",
-            column=missing[0],
+            column=DANISH_HEADERS[missing[0]],
         )
     return ColumnMap(positions=positions, headers=written, ignored=tuple(ignored))

@@ -19,6 +19,7 @@ from spend.views.upload import (
     batch_file,
     batch_status,
     upload,
+    upload_template,
 )
 
 __all__ = [
@@ -41,4 +42,5 @@ __all__ = [
     "suppliers",
     "unmapped",
     "upload",
+    "upload_template",
 ]

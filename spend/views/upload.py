@@ -25,7 +25,8 @@ from rfi import permissions
 from rfi.forms import DateInput
 from rfi.models import Region
 from rfi.spreadsheet import write
-from spend.importer import pipeline
+from spend.importer import pipeline, template
+from spend.importer.columns import column_guide
 from spend.importer.errors import ImportRefused
 from spend.importer.preview import ReplacementPreview
 from spend.importer.upload import LedgerUploadLimit
@@ -94,6 +95,7 @@ def _page(request, scope, form, *, status: int = 200, refusal: str = ""):
         "refusal": refusal,
         "batches": _batches(request, scope),
         "batches_shown": BATCHES_SHOWN,
+        "columns": column_guide(),
     }
     return render(request, "spend/upload.html", context, status=status)
 
@@ -174,6 +176,21 @@ def _upload_post(request):
     return redirect("spend:batch", pk=batch.pk)
 
 
+@require_GET
+@permissions.require(permissions.can_view_internal_pages)
+def upload_template(request, fmt: str):
+    """The upload template: the columns in Danish and one example line (.xlsx or .csv)."""
+    if fmt == "xlsx":
+        content, content_type = template.template_xlsx(), write.XLSX_TYPE
+    elif fmt == "csv":
+        content, content_type = template.template_csv(), "text/csv; charset=utf-8"
+    else:
+        raise Http404
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="bogfoering-skabelon.{fmt}"'
+    return response
+
+
 def _visible_batch(request, pk: int) -> ImportBatch:
     batch = get_object_or_404(ImportBatch.objects.select_related("region", "uploaded_by"), pk=pk)
     if not permissions.can_view_region_spend(request.user, batch.region):
@@ -200,9 +217,15 @@ def _progress_context(batch: ImportBatch, user=None) -> dict:
 def batch(request, pk: int):
     """One batch: its record, a live progress bar while it runs, and its error report."""
     batch = _visible_batch(request, pk)
+    errors = batch.errors or []
+    # A refusal of the whole file (one reason, no row) is said once: as the message.
+    whole_file = (
+        len(errors) == 1 and not errors[0].get("row") and errors[0].get("reason") == batch.message
+    )
     context = {
         **_progress_context(batch, request.user),
         "scope": spend_scope(request, {"region": batch.region.code}),
+        "message_in_report": whole_file,
         "errors": batch.errors,
         "errors_hidden": max(batch.error_count - len(batch.errors), 0),
     }

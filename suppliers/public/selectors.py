@@ -306,17 +306,25 @@ class PublicTenderFilter(django_filters.FilterSet):
         return queryset
 
 
+def _field_name(form, name: str) -> str:
+    """A parameter as the page names it, in the page's language ("Kind", "Udbudstype")."""
+    field = form.fields.get(name)
+    return str(field.label) if field is not None and field.label else name
+
+
 def _validate(tender_filter: PublicTenderFilter) -> None:
+    """Every problem of the query at once, each named by its field's label."""
     form = tender_filter.form
-    if form.is_valid():
-        if form.cleaned_data.get("quarter") and not form.cleaned_data.get("year"):
-            raise BadQuery([str(_("quarter: choose a year with the quarter."))])
-        return
     messages = []
-    for field, errors in form.errors.items():
-        for error in errors:
-            messages.append(f"{field}: {error}")
-    raise BadQuery(messages)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            for error in errors:
+                messages.append(f"{_field_name(form, field)}: {error}")
+    cleaned = getattr(form, "cleaned_data", {})
+    if cleaned.get("quarter") and not cleaned.get("year") and "year" not in form.errors:
+        messages.append(f"{_field_name(form, 'quarter')}: {_('choose a year with the quarter.')}")
+    if messages:
+        raise BadQuery(messages)
 
 
 def filter_public_tenders(

@@ -7,8 +7,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rfi import permissions
-from rfi.forms import AmountField, CategoryCodeField, DateInput
+from rfi.forms import AmountField, CategoryCodeField, DateInput, check_with_service
 from rfi.models import PartnerBody, Region
+from tenders import services
 from tenders.models import SCORE_RANGE, SavingsMethod, SavingsRecord, ScoreSheet, ScoringCriterion
 from tenders.services import Decision
 
@@ -201,13 +202,32 @@ class DecisionForm(forms.Form):
         label=_("Minutes reference"), max_length=200, required=False
     )
 
-    def __init__(self, *args, for_meeting: bool = False, **kwargs):
+    def __init__(self, *args, for_meeting: bool = False, candidate=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.for_meeting = for_meeting
+        self.candidate = candidate
         if (
             not for_meeting
         ):  # a chief votes for the region; the meeting fields are the secretariat's
             for name in ("lead_region", "meeting_date", "minutes_reference"):
                 del self.fields[name]
+
+    def clean(self):
+        data = super().clean()
+        if self.candidate is not None and data.get("decision"):
+            check_with_service(
+                self,
+                lambda: services.candidate_decision_check(
+                    candidate=self.candidate,
+                    decision=data["decision"],
+                    reason=data.get("reason", ""),
+                    postpone_to_year=data.get("postpone_to_year"),
+                    for_meeting=self.for_meeting,
+                    meeting_date=data.get("meeting_date"),
+                    minutes_reference=data.get("minutes_reference", ""),
+                ),
+            )
+        return data
 
 
 class SavingsForm(forms.Form):
@@ -239,12 +259,37 @@ class SavingsForm(forms.Form):
     def clean_stage(self) -> str:
         return self.cleaned_data.get("stage") or SavingsRecord.Stage.AWARDED
 
-    def __init__(self, *args, regions: list[Region], **kwargs):
+    def __init__(self, *args, regions: list[Region], tender=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.tender = tender
         field = self.fields["region"]
         field.queryset = Region.objects.filter(pk__in=[r.pk for r in regions])
         if len(regions) == 1:
             field.initial = regions[0].pk
+
+    def clean(self):
+        data = super().clean()
+        if self.tender is not None and data.get("stage") == SavingsRecord.Stage.EXPECTED:
+            # A forecast, before or after award: only the amounts are checked.
+            check_with_service(
+                self,
+                lambda: services.savings_expect_check(
+                    baseline_annual_cost=data.get("baseline_annual_cost"),
+                    new_annual_cost=data.get("new_annual_cost"),
+                ),
+            )
+        elif self.tender is not None:
+            check_with_service(
+                self,
+                lambda: services.savings_check(
+                    tender=self.tender,
+                    baseline_annual_cost=data.get("baseline_annual_cost"),
+                    new_annual_cost=data.get("new_annual_cost"),
+                    contract_start=data.get("contract_start"),
+                    contract_end=data.get("contract_end"),
+                ),
+            )
+        return data
 
 
 class SavingsPlanForm(forms.Form):

@@ -337,7 +337,9 @@ def candidate_decide(request, pk: int):
     suggestion = services.suggest_lead_region(category=candidate.category)
     is_open = candidate.status == CandidateArea.Status.RECOMMENDED
     initial = {"lead_region": suggestion.pk if suggestion else None}
-    form = DecisionForm(request.POST or None, initial=initial, for_meeting=for_meeting)
+    form = DecisionForm(
+        request.POST or None, initial=initial, for_meeting=for_meeting, candidate=candidate
+    )
     if request.method == "POST" and is_open and form.is_valid():
         data = form.cleaned_data
         try:
@@ -406,7 +408,7 @@ def savings_edit(request, reference: str):
             posted is not None and not permissions.can_record_savings(request.user, tender, posted)
         ):
             raise PermissionDenied
-        form = SavingsForm(request.POST, regions=allowed)
+        form = SavingsForm(request.POST, regions=allowed, tender=tender)
         if form.is_valid():
             data = form.cleaned_data
             try:

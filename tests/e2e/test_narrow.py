@@ -39,6 +39,7 @@ DOWNLOADS = {
     "spend:batch_status",
     "spend:batch_errors",
     "suppliers:document_download",
+    "spend:upload_template",
     "kpi:export",
     "public:feed",
     "public:calendar",

@@ -8,6 +8,7 @@ assertions do not depend on the Danish catalogue.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from html import unescape
@@ -194,6 +195,19 @@ def test_a_bad_year_is_reported_and_the_newest_year_shown(figures, chief):
     assert "Central Denmark Region · 2025" in page
 
 
+def test_the_year_picker_offers_only_the_years_the_region_has_figures_for(figures, chief):
+    from kpi.models import KpiRun
+
+    run = KpiRun.objects.get()
+    # The collaboration has tender figures for 2019; the region has none.
+    dashboard_data.snapshot(run, "joint_agreement_spend", None, 2019, "1000000.00")
+
+    html = english(chief).get(reverse("kpi:index")).content.decode()
+
+    picker = re.search(r'<select id="kpi-year" name="year">(.*?)</select>', html, re.S).group(1)
+    assert re.findall(r'<option value="(\d+)"', picker) == ["2025", "2024"]
+
+
 def test_the_collaboration_dashboard_is_for_chiefs_ufo_and_the_secretariat(
     figures, chief, ufo_member, secretariat, officer_rm
 ):
@@ -342,12 +356,65 @@ def test_the_monthly_report_shows_the_month_the_year_so_far_and_the_targets(figu
     assert response.status_code == 200
     page = text(response)
     assert "KPI report: Central Denmark Region, March 2025" in page
-    assert "Contract coverage, goods 85.0 % +2.0 percentage points 82.3 % ≥ 80.0 % ✓ on track" in (
+    # The months carry no numerator and denominator here: no year to date (tested below).
+    assert "Contract coverage, goods 85.0 % +2.0 percentage points – – – ≥ 80.0 % ✓ on track" in (
         page
     )
     html = response.content.decode()
     assert "@media print" not in html  # the print rules live in static/css/kpi.css
     assert "kpi.css" in html
+
+
+def test_the_report_compares_the_year_to_date_with_the_same_months_a_year_before(figures, chief):
+    from kpi.models import KpiRun, KpiSnapshot
+
+    run = KpiRun.objects.get()
+    rm = figures["RM"]
+    KpiSnapshot.objects.filter(key="contract_coverage_goods", period_kind="month").delete()
+    goods = {  # month: (numerator, denominator)
+        (2025, 1): (81, 100), (2025, 2): (166, 200), (2025, 3): (85, 100),
+        (2024, 1): (70, 100), (2024, 2): (150, 200), (2024, 3): (40, 50),
+        (2024, 4): (1, 1000),  # after March: never part of the comparison
+    }  # fmt: skip
+    for (year, month), (num, den) in goods.items():
+        dashboard_data.snapshot(
+            run, "contract_coverage_goods", rm, year, str(round(num / den, 6)), month=month,
+            detail={"numerator": str(num), "denominator": str(den)},
+        )  # fmt: skip
+    spend = {(2025, 1): "1000000", (2025, 2): "2000000", (2025, 3): "500000",
+             (2024, 1): "1200000", (2024, 2): "1300000", (2024, 3): "500000",
+             (2024, 4): "9000000"}  # fmt: skip
+    for (year, month), value in spend.items():
+        dashboard_data.snapshot(run, "addressable_spend", rm, year, value, month=month)
+    dashboard_data.snapshot(run, "addressable_spend", rm, 2024, "20000000")  # the full year
+
+    response = english(chief).get(reverse("kpi:report"), {"month": "2025-03"})
+
+    page = text(response)
+    assert "Year to date, Jan–Mar 2025" in page
+    assert "Same months, Jan–Mar 2024" in page
+    # (81+166+85)/400 = 83.0 %; (70+150+40)/350 = 74.3 %; +8.7 points
+    assert "83.0 % 74.3 % +8.7 percentage points" in page
+    # 3,500,000 against 3,000,000 (not the full 2024 of 20,000,000)
+    assert "DKK 3,500,000 DKK 3,000,000 +DKK 500,000" in page
+
+
+def test_the_monthly_report_opens_on_the_last_complete_month(figures, chief):
+    from django.utils import timezone
+
+    from kpi.models import KpiRun
+
+    run = KpiRun.objects.get()
+    this_month = timezone.localdate().replace(day=1)
+    last_month = (this_month - dt.timedelta(days=1)).replace(day=1)
+    for month in (this_month, last_month):
+        dashboard_data.snapshot(
+            run, "addressable_spend", figures["RM"], month.year, "1000", month=month.month
+        )
+
+    page = text(english(chief).get(reverse("kpi:report")))
+
+    assert f"KPI report: Central Denmark Region, {last_month:%B %Y}" in page
 
 
 def test_the_monthly_report_defaults_to_the_latest_month(figures, chief):

@@ -383,3 +383,22 @@ def test_seed_demo_adds_a_marked_successor_so_the_demo_dashboards_show_verdicts(
     assert verdicts and all(v in (True, False) for v in verdicts)
     # seed_reference alone has only 2015–2020.
     assert reference.covers(2020) and not reference.covers(2021)
+
+
+def test_a_taken_code_an_overlap_and_a_bad_year_are_shown_together(world, secretariat):
+    response = english(secretariat).post(
+        reverse("kpi:strategy_create"),
+        {
+            "source": world["b"].pk,
+            "name": "Overlap",
+            "code": world["b"].code,
+            "start_year": 2026,
+            "end_year": 2030,
+            "baseline_year": "tjue",
+        },
+    )
+
+    errors = response.context["form"].errors
+    assert {"code", "baseline_year"} <= set(errors)
+    assert "overlaps Strategi 2021–2027" in page_text(response)
+    assert Strategy.objects.count() == 2

@@ -149,18 +149,18 @@ def test_pagination_pages_through_fifty_rows_at_a_time(plan, regions):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"tab": "soon"}, "tab"),
+        ({"tab": "soon"}, "Tab:"),
         ({"category": "33"}, "8 digits"),
         ({"category": "12345678"}, "not in the category tree"),
-        ({"lead_region": "XX"}, "lead_region"),
-        ({"region": "<script>"}, "region"),
-        ({"year": "twenty"}, "year"),
-        ({"year": "1850"}, "year"),
+        ({"lead_region": "XX"}, "Lead region:"),
+        ({"region": "<script>"}, "Participating region:"),
+        ({"year": "twenty"}, "Expected start, year:"),
+        ({"year": "1850"}, "Expected start, year:"),
         ({"quarter": "2"}, "choose a year with the quarter"),
         ({"year": "2027", "quarter": "5"}, "A quarter is 1, 2, 3 or 4"),
-        ({"kind": "lease"}, "kind"),
-        ({"sort": "internal_notes"}, "sort"),
-        ({"q": "x" * 101}, "q"),
+        ({"kind": "lease"}, "Kind:"),
+        ({"sort": "internal_notes"}, "Sort by:"),
+        ({"q": "x" * 101}, "Search:"),
         ({"page": "two"}, "page"),
         ({"page": "0"}, "page"),
     ],
@@ -177,6 +177,16 @@ def test_bad_parameters_answer_400_with_the_reason(plan, params, message):
         assert response.status_code == 400, url
         assert message in response.content.decode()
         assert "<script>" not in response.content.decode()
+
+
+def test_filter_errors_name_the_fields_in_danish_all_at_once(plan):
+    response = Client().get(INDEX, {"kind": "lease", "year": "tyve", "quarter": "2"})
+
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "Type: " in text
+    assert "Forventet start, år: " in text
+    assert "kind:" not in text and "year:" not in text
 
 
 def test_a_parameter_given_twice_is_refused(plan):

@@ -358,6 +358,7 @@ ROUTES: dict[str, Route] = {
     "spend:column_mapping_edit": Route(Access.RM_OFFICERS, kwargs=_rm_column_mapping_pk),
     "spend:column_mapping_delete": Route(Access.RM_OFFICERS, kwargs=_rm_column_mapping_pk),
     "spend:upload": Route(Access.MEMBERS),
+    "spend:upload_template": Route(Access.MEMBERS, kwargs=lambda data: {"fmt": "xlsx"}),
     "spend:batch": Route(Access.RM_SPEND_READERS, kwargs=_rm_import_batch_pk),
     "spend:batch_status": Route(Access.RM_SPEND_READERS, kwargs=_rm_import_batch_pk),
     "spend:batch_errors": Route(Access.RM_SPEND_READERS, kwargs=_rm_import_batch_pk),

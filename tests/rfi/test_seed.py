@@ -121,6 +121,13 @@ def test_seed_demo_twice_changes_nothing(seeded):
     assert seeded.after_second_demo == seeded.after_first_demo
 
 
+def test_seed_demo_computes_the_kpis_once_not_once_per_region_and_load(seeded):
+    from kpi.models import KpiRun
+
+    assert KpiRun.objects.count() == 1
+    assert seeded.first_output.count("KPI figures:") == 1
+
+
 def test_seed_demo_prints_the_credentials(seeded):
     for username in DEMO_USERNAMES:
         line = next(line for line in seeded.first_output.splitlines() if username in line)

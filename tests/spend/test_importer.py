@@ -157,7 +157,7 @@ def test_column_aliases_and_the_regions_saved_column_mapping(regions):
     # the same headers mean nothing to a region without the mapping
     other = import_file(regions["RN"], csv_bytes(rows, header=header))
     assert other.status == ImportBatch.Status.FAILED
-    assert "supplier_id" in other.message
+    assert "“Leverandør CVR”" in other.message
 
 
 def test_channels_and_category_codes_are_normalised(regions):

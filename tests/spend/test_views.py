@@ -374,6 +374,25 @@ def test_rule_form_names_the_missing_field(ledger, officer_rm):
     assert "account_from" in response.context["form"].errors
 
 
+def test_one_submit_of_a_rule_shows_the_code_and_the_kinds_errors_together(ledger, officer_rm):
+    response = client_for(officer_rm).post(
+        reverse("spend:mapping_rule_create"),
+        {
+            "region": ledger.region.pk,
+            "priority": 1,
+            "kind": "account_cost_centre",
+            "account_from": "4200",
+            "account_to": "4100",
+            "category": "1234",
+        },
+    )
+
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert {"category", "account_to", "cost_centre"} <= set(errors)
+    assert not MappingRule.objects.exists()
+
+
 def test_an_officer_cannot_edit_or_delete_another_regions_rule(ledger, officer_rsd, regions):
     rule = MappingRule.objects.create(
         region=regions["RM"], kind="supplier", supplier_id="1", category=data.category("33000000")

@@ -173,6 +173,16 @@ def test_a_refused_form_says_why_by_field_and_saves_nothing(
     assert not Supplier.objects.exists()
 
 
+def test_one_submit_shows_the_amount_title_and_date_errors_together(officer_rm, regions, cpv):
+    data = _form(regions, annual_value="en million", title="", end_date="2024-01-01")
+
+    response = client_for(officer_rm).post(reverse("suppliers:create"), data)
+
+    errors = response.context["form"].errors
+    assert set(errors) >= {"annual_value", "title", "end_date"}
+    assert not Contract.objects.exists()
+
+
 def test_editing_shows_the_change_and_who_made_it_in_the_history(officer_rm, regions, rm_contract):
     client = client_for(officer_rm)
     form = client.get(reverse("suppliers:edit", args=[rm_contract.pk])).context["form"]

@@ -949,3 +949,63 @@ def test_the_case_page_marks_the_deadline_overdue_only_while_a_region_is_pending
         decide(tender, region, secretariat, Participation.Status.FULL)
 
     assert "Overskredet" not in text_of(client_for(officer_rm).get(url))
+
+
+# --- every error in one round; dropdowns in the page's language -----------------------------
+
+
+def test_the_participation_form_shows_amount_justification_and_date_errors_together(
+    officer_rsd, tender, reasons
+):
+    response = client_for(officer_rsd).post(
+        participation_url(tender, "RSD"),
+        {
+            "status": "opted_out",
+            "opt_out_reason": reasons["existing"].pk,
+            "justification": "For dyrt.",
+            "existing_contract_end": "",
+            "estimated_annual_value": "mange penge",
+        },
+    )
+
+    assert response.status_code == 200
+    text = text_of(response)
+    assert "Skriv et beløb" in text  # the amount field's own error
+    assert "på mindst 40 tegn (9 givet)" in text  # the follow-or-explain rule
+    assert "Angiv slutdatoen for den eksisterende kontrakt." in text  # the missing date
+    assert tender.participations.get(region__code="RSD").status == Participation.Status.PENDING
+
+
+def test_the_reason_dropdown_asks_in_danish_not_with_dashes(officer_rsd, tender, reasons):
+    text = text_of(client_for(officer_rsd).get(participation_url(tender, "RSD")))
+
+    assert "Årsag til fravalg: Vælg… " in text
+    assert "---------" not in text
+
+
+def test_the_reason_dropdown_asks_in_english_on_the_english_page(officer_rsd, tender, reasons):
+    client = client_for(officer_rsd)
+    client.cookies["django_language"] = "en"
+
+    text = text_of(client.get(participation_url(tender, "RSD")))
+
+    assert "Choose… " in text
+    assert "---------" not in text
+
+
+def test_one_submit_of_a_case_shows_the_amount_and_the_milestone_errors(
+    officer_rm, regions, categories
+):
+    data = form_data(
+        categories["consumables"],
+        regions["RM"],
+        estimated_annual_value="tolv millioner",
+        contract_start="2027-01-01",
+        contract_end="2026-12-31",
+    )
+
+    text = text_of(client_for(officer_rm).post(reverse("tenders:create"), data))
+
+    assert "Skriv et beløb, f.eks. 1.234.567,50 eller 1234567." in text
+    assert "Kontraktudløb (31-12-2026) kan ikke ligge før kontraktstart (01-01-2027)." in text
+    assert not TenderCase.objects.exists()

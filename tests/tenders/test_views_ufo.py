@@ -479,6 +479,19 @@ def test_the_secretariat_records_a_meeting_decision_for_everyone(recommended, se
     assert recommended.minutes_reference == "Referat IC-møde 20-11-2026, pkt. 4"
 
 
+def test_one_meeting_submit_shows_every_missing_part_together(recommended, secretariat):
+    url = reverse("tenders:candidate_decide", kwargs={"pk": recommended.pk})
+
+    page = text_of(client_for(secretariat).post(url, {"decision": "postpone"}))
+
+    assert "Angiv datoen for indkøbschefernes møde." in page
+    assert "Angiv det år, der udskydes til." in page
+    assert "Angiv årsagen til udskydelsen." in page
+    assert "Angiv henvisningen til mødets referat." in page
+    recommended.refresh_from_db()
+    assert recommended.status == CandidateArea.Status.RECOMMENDED
+
+
 def test_a_chief_with_no_vote_yet_is_reminded_before_the_meeting(recommended, chiefs, mailoutbox):
     recommended.meeting_date = timezone.localdate() + dt.timedelta(days=3)
     recommended.save()
@@ -610,3 +623,24 @@ def test_the_savings_overview_rolls_up_per_region(awarded, officer_rm, officer_r
     total = row_with(response, "I alt")
     # expected (none), baseline, new, saving, reduction
     assert total == "I alt 0 kr. 1.500.000 kr. 1.300.000 kr. 200.000 kr. 13,3 %"
+
+
+def test_one_savings_submit_shows_the_amount_method_and_date_errors_together(
+    awarded, officer_rm, regions
+):
+    url = reverse("tenders:savings", kwargs={"reference": awarded.reference})
+    data = savings_post(
+        regions["RM"],
+        baseline_annual_cost="0",
+        new_annual_cost="850.000",
+        method="",
+        contract_start="2027-06-01",
+        contract_end="2027-01-01",
+    )
+
+    text = text_of(client_for(officer_rm).post(url, data))
+
+    assert "Den årlige udgift før udbuddet skal være over nul." in text
+    assert "Dette felt er påkrævet." in text  # the method, the form's own check
+    assert "Kontrakten kan ikke udløbe, før den starter." in text
+    assert not SavingsRecord.objects.exists()

@@ -5,8 +5,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from kpi.models import KpiSnapshot
+from kpi.services import REFRESH_TASK as KPI_REFRESH_TASK
 from kpi.services import kpi_recompute, strategy_demo_load
 from rfi.services import demo_users_create
+from rfi.tasks import tasks_held
 from spend.demo import ROWS_PER_YEAR, LedgerDemoError, demo_periods, ledger_demo_load
 from suppliers.demo import contracts_demo_load
 from tenders.demo import plan_demo_load
@@ -53,29 +55,33 @@ class Command(BaseCommand):
             f"Demo strategy {demo_strategy} (baseline {demo_strategy.baseline_year}, copied "
             f"from the 2015–2020 strategy): {'created' if made else 'already there'}"
         )
-        plan = plan_demo_load()
-        self.stdout.write("")
-        self.stdout.write(
-            f"Demo tender plan: {plan.tenders} cases, {plan.savings} savings records and "
-            f"{plan.candidates} candidate areas added ({plan.skipped} cases already there)"
-        )
-        contracts = contracts_demo_load()
-        self.stdout.write(
-            f"Demo contract registry: {contracts.contracts} contracts and {contracts.suppliers} "
-            f"suppliers added ({contracts.skipped} contracts already there)"
-        )
-        ledger = None
-        if not options["no_ledger"]:
-            try:
-                ledger = ledger_demo_load(rows_per_year=options["ledger_rows"])
-            except LedgerDemoError as error:
-                raise CommandError(f"The demo ledger was not loaded: {error}") from error
+        # Each load asks for a KPI refresh per region it touched; hold them back and
+        # recompute once below (one line, not one per region and load).
+        with tasks_held(KPI_REFRESH_TASK) as held:
+            plan = plan_demo_load()
+            self.stdout.write("")
             self.stdout.write(
-                f"Demo ledger: {ledger.batches} extracts with {ledger.lines:,} lines imported "
-                f"in {ledger.seconds:.1f} s ({ledger.skipped} region-periods already had data)"
+                f"Demo tender plan: {plan.tenders} cases, {plan.savings} savings records and "
+                f"{plan.candidates} candidate areas added ({plan.skipped} cases already there)"
             )
+            contracts = contracts_demo_load()
+            self.stdout.write(
+                f"Demo contract registry: {contracts.contracts} contracts and {contracts.suppliers} "
+                f"suppliers added ({contracts.skipped} contracts already there)"
+            )
+            ledger = None
+            if not options["no_ledger"]:
+                try:
+                    ledger = ledger_demo_load(rows_per_year=options["ledger_rows"])
+                except LedgerDemoError as error:
+                    raise CommandError(f"The demo ledger was not loaded: {error}") from error
+                self.stdout.write(
+                    f"Demo ledger: {ledger.batches} extracts with {ledger.lines:,} lines imported "
+                    f"in {ledger.seconds:.1f} s ({ledger.skipped} region-periods already had data)"
+                )
         if (
             made
+            or any(held.values())
             or (ledger and ledger.batches)
             or not KpiSnapshot.objects.filter(is_current=True).exists()
         ):
