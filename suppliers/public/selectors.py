@@ -59,10 +59,16 @@ QUERY_MAX_LENGTH = 100
 
 
 class BadQuery(ValueError):
-    """A query parameter the portal cannot use; ``messages`` say which and why."""
+    """A query parameter the portal cannot use; ``messages`` say which and why.
 
-    def __init__(self, messages: list[str]):
+    ``messages`` name the fields as the page labels them, for people;
+    ``parameter_messages`` name the query parameters, for the OCDS API that programs
+    read (``category: …``).
+    """
+
+    def __init__(self, messages: list[str], parameter_messages: list[str] | None = None):
         self.messages = messages
+        self.parameter_messages = parameter_messages or messages
         super().__init__("; ".join(messages))
 
 
@@ -315,16 +321,18 @@ def _field_name(form, name: str) -> str:
 def _validate(tender_filter: PublicTenderFilter) -> None:
     """Every problem of the query at once, each named by its field's label."""
     form = tender_filter.form
-    messages = []
+    problems = []
     if not form.is_valid():
         for field, errors in form.errors.items():
-            for error in errors:
-                messages.append(f"{_field_name(form, field)}: {error}")
+            problems.extend((field, error) for error in errors)
     cleaned = getattr(form, "cleaned_data", {})
     if cleaned.get("quarter") and not cleaned.get("year") and "year" not in form.errors:
-        messages.append(f"{_field_name(form, 'quarter')}: {_('choose a year with the quarter.')}")
-    if messages:
-        raise BadQuery(messages)
+        problems.append(("quarter", _("choose a year with the quarter.")))
+    if problems:
+        raise BadQuery(
+            [f"{_field_name(form, field)}: {error}" for field, error in problems],
+            [f"{field}: {error}" for field, error in problems],
+        )
 
 
 def filter_public_tenders(

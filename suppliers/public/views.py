@@ -132,7 +132,9 @@ def serve_file(request, name: str, build) -> HttpResponse:
             response = build(request)
         except BadQuery as error:
             return HttpResponse(
-                "\n".join(error.messages), status=400, content_type="text/plain; charset=utf-8"
+                "\n".join(error.messages),
+                status=400,
+                content_type="text/plain; charset=utf-8",
             )
         copies = _copies(
             response.content, response["Content-Type"], response.get("Content-Disposition")

@@ -40,7 +40,7 @@ def package(request: HttpRequest) -> HttpResponse:
     try:
         tender_filter = public_selectors.filter_public_tenders(request.GET)
     except public_selectors.BadQuery as exc:
-        return _json({"errors": exc.messages}, status=400)
+        return _json({"errors": exc.parameter_messages}, status=400)
 
     def build(request: HttpRequest) -> HttpResponse:
         data = release_package(
