@@ -115,7 +115,8 @@ def test_a_ufo_member_scores_and_a_chief_approves(
         ("Markedsanalyse", "4"),
     ):
         group = main.get_by_role("group", name=re.compile(f"^{criterion}"))
-        group.get_by_label(value, exact=True).check()
+        # The label is the score and what it means (the rubric): "5 Over 50 mio. kr. …".
+        group.get_by_role("radio", name=re.compile(rf"^\s*{value}\b")).check()
     main.get_by_label("Kommentar til Udbudshistorik").fill("Tre tidligere regionale udbud.")
     other = main.get_by_role("group", name=re.compile("^Udbud sammen med anden offentlig aktør"))
     other.get_by_label("Værd at undersøge").check()
