@@ -424,3 +424,44 @@ def _partial_months(scope: LineScope, joint_ids: list[int]) -> dict[tuple[int, i
         GROUP BY l.region_id, {month} / 100
     """
     return {(region_id, int(y)): money(total) for region_id, y, total in _fetch(sql, params)}
+
+
+def compare_with_lines(*, region=None, year: int | None = None) -> list[str]:
+    """Every figure computed from the facts and from the lines: the ones that differ.
+
+    Runs in a transaction that is rolled back (nothing is stored).
+    """
+    from kpi.models import KpiRun
+    from kpi.services import compute_snapshots
+
+    differences: list[str] = []
+
+    class _Discard(Exception):
+        pass
+
+    try:
+        with transaction.atomic():
+            run = KpiRun.objects.create(scope=KpiRun.Scope.ALL)
+            try:
+                both = [
+                    {
+                        (s.key, s.region_id, s.period_kind, s.period_start): (
+                            s.value,
+                            s.available,
+                            s.reason,
+                            s.detail,
+                        )
+                        for s in compute_snapshots(run=run, region=region, year=year, source=source)
+                    }
+                    for source in ("lines", "facts")
+                ]
+            finally:
+                compute.drop_temp_tables()
+            lines, from_facts = both
+            for key in sorted(set(lines) | set(from_facts), key=str):
+                if lines.get(key) != from_facts.get(key):
+                    differences.append(f"{key}: lines {lines.get(key)} facts {from_facts.get(key)}")
+            raise _Discard
+    except _Discard:
+        pass
+    return differences

@@ -79,7 +79,9 @@ def test_an_officer_uploads_a_file_and_watches_the_progress_bar_reach_done(
     expect(bar).to_have_attribute("value", "4")
     expect(bar).to_have_attribute("max", "4")
     expect(page.get_by_test_id("batch-lines")).to_have_text("4")
-    expect(page.get_by_test_id("batch-progress")).not_to_have_attribute("data-hx-trigger", "every 1s")
+    expect(page.get_by_test_id("batch-progress")).not_to_have_attribute(
+        "data-hx-trigger", "every 1s"
+    )
     page.screenshot(path=str(artifacts_dir / "ledger-upload-done.png"), full_page=True)
     assert LedgerLine.objects.filter(batch_id=batch_id).count() == 4
 
