@@ -110,7 +110,8 @@ def kpi_recompute(*, region: Region | None = None, year: int | None = None) -> K
             # Read first, in the same snapshot as the figures: the imports they include.
             as_of = latest_imports()
             try:
-                snapshots = compute_snapshots(run=run, region=region, year=year)
+                with facts.planner_settings():
+                    snapshots = compute_snapshots(run=run, region=region, year=year)
                 count = snapshots_replace(run=run, snapshots=snapshots, region=region, year=year)
             finally:
                 compute.drop_temp_tables()
