@@ -360,6 +360,12 @@ def lines_match(
     """Flag lines supplier-matched and category-matched against the contract registry."""
     total = MatchResult()
     with transaction.atomic(), _hash_joins():
+        if batch is None:
+            # Serialised with the switch-ins of these regions (which lock the region row
+            # first too): the KPI facts rebuilt below see either the whole import or none
+            # of it, and a switch-in never waits on lines this run holds while it waits.
+            regions = Region.objects.select_for_update().order_by("pk")
+            list(regions.filter(pk=region.pk) if region is not None else regions)
         scopes = _scopes(batch=batch, region=region)
         for scope in scopes:
             result = _match_scope(scope, fresh=fresh)
