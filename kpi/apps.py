@@ -16,3 +16,21 @@ class KpiConfig(AppConfig):
         from rfi import metrics
 
         metrics.register(kpi_run_metrics)
+
+        # The KPI rollups follow every write of the ledger, in its transaction (kpi.facts).
+        from spend import signals
+
+        signals.ledger_switched_in.connect(_switched_in, dispatch_uid="kpi.facts.switched_in")
+        signals.ledger_rematched.connect(_rematched, dispatch_uid="kpi.facts.rematched")
+
+
+def _switched_in(sender, *, batch, period, replaced, trimmed, **kwargs) -> None:
+    from kpi import facts
+
+    facts.batch_switched_in(batch=batch, period=period, replaced=replaced, trimmed=trimmed)
+
+
+def _rematched(sender, *, region_ids, **kwargs) -> None:
+    from kpi import facts
+
+    facts.regions_rematched(region_ids)

@@ -303,6 +303,12 @@ def build_transactions(scope: LineScope) -> None:
     instead of millions of invoices, from which ``transaction_figures`` ranks the top
     suppliers and sums the totals.
     """
+    select, params = transactions_select(scope)
+    _temp_table(TEMP_TX, select, params)
+
+
+def transactions_select(scope: LineScope) -> tuple[str, list]:
+    """The SELECT of ``build_transactions``: (region_id, kind, p, supplier_id, n, e, spot)."""
     where, params = scope.where("l")
     month = _month_expression("l.posting_date")
     invoice = (
@@ -356,7 +362,7 @@ def build_transactions(scope: LineScope) -> None:
         FROM ({regrouped}) periods
         GROUP BY region_id, kind, p, supplier_id
     """
-    _temp_table(TEMP_TX, select, [E_ORDER, *params])
+    return select, [E_ORDER, *params]
 
 
 def _period_expression(kind: str) -> str:
@@ -377,12 +383,16 @@ class TransactionFigures:
     top_suppliers: int = 0
 
 
-def transaction_figures(kind: str, top: int = 100) -> dict[tuple[int, int], TransactionFigures]:
+def transaction_figures(
+    kind: str, top: int = 100, *, source: tuple[str, list] | None = None
+) -> dict[tuple[int, int], TransactionFigures]:
     """(region id, period key) → spot purchases and the top suppliers' e-order counts.
 
-    Reads the per-supplier counts of ``build_transactions``; ties at the last place go
-    to the lower supplier id, so the figure is reproducible.
+    Reads the per-supplier counts of ``build_transactions`` (or ``source``: a SELECT of
+    the same columns, kpi.facts); ties at the last place go to the lower supplier id, so
+    the figure is reproducible.
     """
+    table, source_params = source if source else (_q(TEMP_TX), [])
     sql = f"""
         SELECT region_id, p, SUM(n), SUM(spot),
                SUM(CASE WHEN position <= %s THEN 1 ELSE 0 END),
@@ -393,12 +403,13 @@ def transaction_figures(kind: str, top: int = 100) -> dict[tuple[int, int], Tran
                    ROW_NUMBER() OVER (
                        PARTITION BY region_id, p ORDER BY n DESC, supplier_id
                    ) AS position
-            FROM {_q(TEMP_TX)} WHERE kind = %s
+            FROM {table} tx WHERE kind = %s
         ) ranked
         GROUP BY region_id, p
     """
     result: dict[tuple[int, int], TransactionFigures] = {}
-    for region_id, key, n, spot, suppliers, top_n, top_e in _fetch(sql, [top, top, top, kind[0]]):
+    rows = _fetch(sql, [top, top, top, *source_params, kind[0]])
+    for region_id, key, n, spot, suppliers, top_n, top_e in rows:
         result[(region_id, int(key))] = TransactionFigures(
             spot=int(spot or 0),
             transactions=int(n or 0),

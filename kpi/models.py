@@ -371,3 +371,84 @@ class KpiFreshness(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region_id}: as of batch {self.batch_id}"
+
+
+# Facts: rollups of the ledger that the import and the re-matching maintain (kpi/facts.py) ----
+
+FACT_MONEY = {"max_digits": 18, "decimal_places": 2}
+
+
+class LedgerMonthFact(models.Model):
+    """Σ amount and number of lines of one batch per month and per every flag a KPI reads.
+
+    Kind (goods, services, works, unclassified, excluded: kpi.compute), ordering channel,
+    supplier- and category-matched, and in a covered category (KPI.md "Terms"). Written by
+    kpi.facts only, in the transaction that writes the lines; never edited.
+    """
+
+    batch = models.ForeignKey(
+        "spend.ImportBatch", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    region = models.ForeignKey(
+        Region, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    month = models.PositiveIntegerField(help_text="yyyymm")
+    kind = models.CharField(max_length=1)
+    channel = models.CharField(max_length=20, blank=True)
+    supplier_matched = models.BooleanField()
+    category_matched = models.BooleanField()
+    covered = models.BooleanField()
+    lines = models.PositiveIntegerField()
+    amount = models.DecimalField(**FACT_MONEY)
+
+    class Meta:
+        verbose_name = "ledger month fact"
+        verbose_name_plural = "ledger month facts"
+        default_permissions = ()
+
+
+class LedgerSupplierMonthFact(models.Model):
+    """Σ amount of one batch's addressable supplier-matched lines per month and supplier id
+    (the joint-agreement spend: whether a contract is joint is decided when computing)."""
+
+    batch = models.ForeignKey(
+        "spend.ImportBatch", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    region = models.ForeignKey(
+        Region, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    month = models.PositiveIntegerField(help_text="yyyymm")
+    supplier_id = models.CharField(max_length=20)
+    amount = models.DecimalField(**FACT_MONEY)
+
+    class Meta:
+        verbose_name = "ledger supplier month fact"
+        verbose_name_plural = "ledger supplier month facts"
+        default_permissions = ()
+
+
+class LedgerTransactionFact(models.Model):
+    """Transactions of a region at one supplier in one month, quarter or year.
+
+    Counted over the region's current lines of the whole period (a transaction spanning two
+    months counts once in their quarter), so a period's row is rebuilt whenever one of its
+    months changes: transactions, those ordered by e-order, and spot purchases (positive
+    total, not supplier-matched). The top-100 suppliers are ranked from these counts.
+    """
+
+    region = models.ForeignKey(
+        Region, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    year = models.PositiveSmallIntegerField()
+    period_kind = models.CharField(max_length=1)  # m, q, y
+    period = models.PositiveIntegerField(help_text="yyyymm, yyyyq or yyyy")
+    supplier_id = models.CharField(max_length=20)
+    transactions = models.PositiveIntegerField()
+    e_orders = models.PositiveIntegerField()
+    spot = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = "ledger transaction fact"
+        verbose_name_plural = "ledger transaction facts"
+        default_permissions = ()
+        indexes = [models.Index(fields=["region", "year"], name="kpi_txfact_region_year")]

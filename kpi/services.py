@@ -28,7 +28,7 @@ from django.db.models import Max, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _t
 
-from kpi import compute
+from kpi import compute, facts
 from kpi import definitions as d
 from kpi.compute import GOODS, SERVICES, UNCLASSIFIED, LineScope, Sums, TransactionFigures
 from kpi.models import (
@@ -110,7 +110,8 @@ def kpi_recompute(*, region: Region | None = None, year: int | None = None) -> K
             # Read first, in the same snapshot as the figures: the imports they include.
             as_of = latest_imports()
             try:
-                snapshots = compute_snapshots(run=run, region=region, year=year)
+                with facts.planner_settings():
+                    snapshots = compute_snapshots(run=run, region=region, year=year)
                 count = snapshots_replace(run=run, snapshots=snapshots, region=region, year=year)
             finally:
                 compute.drop_temp_tables()
@@ -489,9 +490,14 @@ def _batch_ids_for(batches, region_id: int | None, first: dt.date, last: dt.date
 
 
 def compute_snapshots(
-    *, run: KpiRun, region: Region | None = None, year: int | None = None
+    *, run: KpiRun, region: Region | None = None, year: int | None = None, source: str = "facts"
 ) -> list[KpiSnapshot]:
-    """Every figure of the scope as unsaved snapshots of ``run``."""
+    """Every figure of the scope as unsaved snapshots of ``run``.
+
+    ``source``: "facts", the rollups kpi.facts maintains (what every run reads), or
+    "lines", the line-level reference computation of kpi.compute (the equality test, and
+    a check after a repair); both give the same figures.
+    """
     now = timezone.now()
     today = timezone.localdate()
     strategies = _Strategies()
@@ -506,9 +512,19 @@ def compute_snapshots(
         strategy = strategies.for_year(year)
         read_years = tuple(sorted({year} | ({strategy.baseline_year} if strategy else set())))
     scope = LineScope(tuple(b.pk for b in scope_batches), read_years)
-    month_sums = compute.month_sums(scope)
-    compute.build_transactions(scope)
-    tx = {kind: compute.transaction_figures(kind, TOP_SUPPLIERS) for kind in d.PERIOD_KINDS}
+    if source == "lines":
+        month_sums = compute.month_sums(scope)
+        compute.build_transactions(scope)
+        tx_source = None
+        joint_spend = compute.joint_spend
+    else:
+        month_sums = facts.month_sums(scope)
+        tx_source = facts.transactions_source(scope)
+        joint_spend = facts.joint_spend
+    tx = {
+        kind: compute.transaction_figures(kind, TOP_SUPPLIERS, source=tx_source)
+        for kind in d.PERIOD_KINDS
+    }
 
     data_years = {ym // 100 for (_r, ym) in month_sums} | _batch_years(all_batches)
     if year is not None:
@@ -590,7 +606,12 @@ def compute_snapshots(
     savings = compute.savings_by_tender(joint)
     savings_exist = compute.savings_exist()
     joint_by_year = _joint_spend(
-        joint=joint, scope=scope, region=region, years=collaboration_years, with_lines=data_years
+        joint=joint,
+        scope=scope,
+        region=region,
+        years=collaboration_years,
+        with_lines=data_years,
+        compute_joint=joint_spend,
     )
     for y in collaboration_years:
         period = year_periods(y, (d.YEAR,), dt.date(y, 12, 31))[0]
@@ -612,7 +633,7 @@ def compute_snapshots(
 
 
 def _joint_spend(
-    *, joint, scope: LineScope, region, years, with_lines: set[int]
+    *, joint, scope: LineScope, region, years, with_lines: set[int], compute_joint
 ) -> dict[int, dict[int, Decimal]]:
     """Year → region id → joint-agreement spend; None-valued years have no lines at all.
 
@@ -620,7 +641,7 @@ def _joint_spend(
     from the current snapshot (their lines did not change; the nightly run redoes all).
     """
     per_year: dict[int, dict[int, Decimal]] = {}
-    found = compute.joint_spend(scope, joint)
+    found = compute_joint(scope, joint)
     for (region_id, y), value in found.items():
         per_year.setdefault(y, {})[region_id] = value
     if region is not None:

@@ -56,6 +56,7 @@ from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from rfi.cpv import significant_prefix
 from rfi.models import Category, Region
 from rfi.tasks import enqueue_on_commit
+from spend import signals
 from spend.models import ExclusionRule, ImportBatch, LedgerLine, MappingRule
 from suppliers.models import Contract
 
@@ -359,10 +360,23 @@ def lines_match(
     """Flag lines supplier-matched and category-matched against the contract registry."""
     total = MatchResult()
     with transaction.atomic(), _hash_joins():
-        for scope in _scopes(batch=batch, region=region):
+        if batch is None:
+            # Serialised with the switch-ins of these regions (which lock the region row
+            # first too): the KPI facts rebuilt below see either the whole import or none
+            # of it, and a switch-in never waits on lines this run holds while it waits.
+            regions = Region.objects.select_for_update().order_by("pk")
+            list(regions.filter(pk=region.pk) if region is not None else regions)
+        scopes = _scopes(batch=batch, region=region)
+        for scope in scopes:
             result = _match_scope(scope, fresh=fresh)
             total.supplier_matched += result.supplier_matched
             total.category_matched += result.category_matched
+        if batch is None and scopes:
+            # Current lines changed: the KPI rollups follow in this transaction. (A batch
+            # being loaded is rolled up by its switch-in.)
+            signals.ledger_rematched.send(
+                sender=LedgerLine, region_ids=[scope.region_id for scope in scopes]
+            )
     return total
 
 

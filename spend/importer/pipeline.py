@@ -40,7 +40,7 @@ from rfi import permissions
 from rfi.models import Category, Region
 from rfi.tasks import BrokerUnavailable, enqueue
 from rfi.validation import plausible_dates
-from spend import matching
+from spend import matching, signals
 from spend.importer import detect, load
 from spend.importer.columns import map_columns
 from spend.importer.errors import ErrorSink, ImportRefused
@@ -831,8 +831,10 @@ def _switch_in(
             batch.save()
             return
         replaced = []
+        whole, trimmed = [], []
         for old in overlapping:
             if start <= old.period_start and old.period_end <= end:
+                whole.append(old.pk)
                 load.delete_lines(old.pk)
                 old.is_current = False
                 old.status = ImportBatch.Status.SUPERSEDED
@@ -844,6 +846,7 @@ def _switch_in(
                 }
                 old.save(update_fields=["is_current", "status", "rows_loaded", "message"])
             else:
+                trimmed.append(old.pk)
                 load.delete_lines(old.pk, between=(start, end))
                 left = LedgerLine.objects.filter(batch_id=old.pk).aggregate(
                     rows=Count("pk"), total=Sum("amount")
@@ -881,6 +884,16 @@ def _switch_in(
         batch.mapping_seconds = getattr(batch, "mapping_seconds", 0.0) + (
             time.perf_counter() - started
         )
+        # The KPI rollups of the new lines, in this transaction (kpi.facts).
+        started = time.perf_counter()
+        signals.ledger_switched_in.send(
+            sender=ImportBatch,
+            batch=batch,
+            period=(start, end),
+            replaced=whole,
+            trimmed=trimmed,
+        )
+        batch.facts_seconds = time.perf_counter() - started
         kpi_refresh_after_import(batch)
 
 

@@ -11,7 +11,7 @@ from unittest import mock
 import pytest
 from django.db import connection, connections, transaction
 
-from kpi import services
+from kpi import facts, services
 from kpi.models import KpiRun, KpiSnapshot
 from spend import matching
 from spend.models import LedgerLine
@@ -214,7 +214,7 @@ def test_an_import_committing_during_a_recompute_is_not_half_read():
     # given
     kpi_data.build()
     summed, imported = threading.Event(), threading.Event()
-    real = services.compute.month_sums
+    real = services.facts.month_sums
 
     def sums_then_wait(scope):
         result = real(scope)
@@ -226,12 +226,16 @@ def test_an_import_committing_during_a_recompute_is_not_half_read():
         # What an import of a shorter period does to an overlapping current batch: its
         # lines of that period go (L7 800 and L8 700, D1 a spot purchase).
         assert summed.wait(10)
+        # The KPI facts follow in the same transaction, as in the switch-in.
         with transaction.atomic():
-            LedgerLine.objects.filter(region__code="RM", posting_date=dt.date(2025, 5, 10)).delete()
+            lines = LedgerLine.objects.filter(region__code="RM", posting_date=dt.date(2025, 5, 10))
+            region_id = lines.values_list("region_id", flat=True).first()
+            lines.delete()
+            facts.regions_rematched([region_id])
         imported.set()
 
     errors: list = []
-    with mock.patch.object(services.compute, "month_sums", side_effect=sums_then_wait):
+    with mock.patch.object(services.facts, "month_sums", side_effect=sums_then_wait):
         threads = [
             _in_thread(services.kpi_recompute, errors),
             _in_thread(replace_the_tenth_of_may, errors),

@@ -1,4 +1,7 @@
-"""python manage.py benchmark_kpis [--lines-per-batch 1000000] (PostgreSQL; docs/performance.md)"""
+"""python manage.py benchmark_kpis [--lines-per-batch 1000000] [--reuse] [--reference]
+
+PostgreSQL only; docs/performance.md "KPI recompute from facts".
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from django.test import Client
 from django.test.utils import override_settings
 from django.urls import NoReverseMatch, reverse
 
+from kpi import facts
 from kpi.services import kpi_recompute
 from rfi.models import Category, Membership, Region
 from spend.models import ImportBatch, LedgerLine
@@ -27,8 +31,9 @@ CONTRACTED = 800  # suppliers 0..799 hold a contract with every region
 class Command(BaseCommand):
     help = (
         "Benchmark the full KPI recompute on PostgreSQL: build 5 regions × 2 years × N ledger "
-        "lines straight in SQL (generate_series), time a plain SELECT sum(amount) over the "
-        "table (the baseline), a full recompute, one region's refresh and the KPI page. "
+        "lines straight in SQL (generate_series), time a plain sum(amount) GROUP BY region and "
+        "month over the table (the baseline), the rebuild of the KPI facts, a full "
+        "recompute, one region's refresh and the KPI page, with their ratios to the baseline. "
         "Use a scratch database: it adds regions' batches, suppliers, contracts and tenders."
     )
 
@@ -37,6 +42,11 @@ class Command(BaseCommand):
         parser.add_argument("--years", default="2024,2025")
         parser.add_argument("--reuse", action="store_true", help="keep lines from a previous run")
         parser.add_argument("--requests", type=int, default=50)
+        parser.add_argument(
+            "--reference",
+            action="store_true",
+            help="also compute every figure from the lines and compare (slow: minutes at 10 M)",
+        )
 
     def handle(self, *args, **options):
         if connection.vendor != "postgresql":
@@ -56,29 +66,68 @@ class Command(BaseCommand):
         total = self._scalar("SELECT count(*) FROM spend_ledgerline")
         self._line("lines", f"{total:,}")
 
-        baseline = self._best(lambda: self._scalar("SELECT sum(amount) FROM spend_ledgerline"))
-        per_region = self._best(
+        # The issue's baseline: one plain aggregation per region and month over the lines.
+        baseline = self._best(
             lambda: self._scalar(
-                "SELECT count(*) FROM (SELECT region_id, sum(amount) FROM spend_ledgerline "
-                "GROUP BY region_id) t"
+                "SELECT count(*) FROM (SELECT region_id, date_trunc('month', "
+                "posting_date::timestamp), sum(amount) FROM spend_ledgerline GROUP BY 1, 2) t"
             )
         )
-        self._line("baseline SELECT sum(amount)", f"{baseline:.2f} s")
-        self._line("baseline sum(amount) GROUP BY region", f"{per_region:.2f} s")
+        self._line("baseline GROUP BY region, month", f"{baseline:.2f} s")
+
+        def ratio(seconds: float, target: str = "") -> str:
+            verdict = f" (target {target})" if target else ""
+            return f"{seconds:.2f} s = {seconds / baseline:.2f} × baseline{verdict}"
+
+        started = time.perf_counter()
+        counts = facts.rebuild()
+        self._line(
+            "rebuild of the facts",
+            ratio(time.perf_counter() - started)
+            + f" ({counts['month_facts']:,} + {counts['supplier_month_facts']:,} + "
+            f"{counts['transaction_facts']:,} rows)",
+        )
+        batch = (
+            ImportBatch.objects.filter(region=regions[0], is_current=True).order_by("-pk").first()
+        )
+        if batch is not None:
+            # What a switch-in adds to an import: the batch's facts and its year's recount.
+            started = time.perf_counter()
+            with transaction.atomic():
+                facts.batch_switched_in(
+                    batch=batch,
+                    period=(batch.period_start, batch.period_end),
+                    replaced=[],
+                    trimmed=[],
+                )
+            self._line(
+                f"facts of one batch ({batch.rows_loaded:,} lines)",
+                ratio(time.perf_counter() - started),
+            )
 
         started = time.perf_counter()
         run = kpi_recompute()
         full = time.perf_counter() - started
         self._line(
-            "full recompute",
-            f"{full:.2f} s ({run.snapshot_count:,} snapshots) = {full / baseline:.1f} × sum(amount)"
-            f", {full / per_region:.1f} × GROUP BY region",
+            f"full recompute ({run.snapshot_count:,} figures)", ratio(full, "≤ 3 × baseline")
         )
         started = time.perf_counter()
         kpi_recompute(region=regions[0])
         one = time.perf_counter() - started
-        self._line(f"refresh of one region ({regions[0].code})", f"{one:.2f} s")
+        self._line(f"refresh of one region ({regions[0].code})", ratio(one, "≤ 0.5 × baseline"))
+        if options["reference"]:
+            self._reference(ratio)
         self._dashboard(regions, options["requests"])
+
+    def _reference(self, ratio) -> None:
+        """The line-level computation (the reference the facts equal), and the comparison."""
+        started = time.perf_counter()
+        differences = facts.compare_with_lines()
+        self._line(
+            "line-level + facts figures, compared",
+            ratio(time.perf_counter() - started)
+            + (f": {len(differences)} DIFFER" if differences else ": all equal"),
+        )
 
     # Output ----------------------------------------------------------------------------------
 

@@ -161,6 +161,7 @@ class Command(BaseCommand):
             "errors": batch.errors[:SHOWN_ERRORS],
             "seconds": round(seconds, 3),
             "mapping_seconds": round(getattr(batch, "mapping_seconds", 0.0), 3),
+            "facts_seconds": round(getattr(batch, "facts_seconds", 0.0), 3),
             "peak_rss_mb": round(peak, 1),
         }
 
