@@ -155,6 +155,8 @@ def _poison_every_text_field() -> int:
                     or field.name in NOT_TYPED
                 ):
                     continue
+                if not any(len(v) <= (field.max_length or 10_000) for v in POISON):
+                    continue  # a one- or two-letter code, not text people type
                 value = next(v for v in values if len(v) <= (field.max_length or 10_000))
                 try:
                     with transaction.atomic():
