@@ -50,6 +50,7 @@ from kpi.compute import (
     _q,
     money,
 )
+from kpi.import_facts import ImportFacts
 from kpi.models import LedgerMonthFact, LedgerSupplierMonthFact, LedgerTransactionFact
 from spend.models import ImportBatch
 from suppliers.models import Contract
@@ -191,8 +192,8 @@ def _delete_line_facts(
         _execute(f"DELETE FROM {_q(table)} WHERE {where}", params)
 
 
-def _recount_transactions(region_ids: list[int] | None, years: Iterable[int] | None) -> None:
-    """Replace the transaction facts of these regions (None: all) and years (None: all)."""
+def _delete_transactions(region_ids: list[int] | None, years: Iterable[int] | None) -> None:
+    """Delete the transaction facts of these regions (None: all) and years (None: all)."""
     years = tuple(sorted(set(years))) if years is not None else None
     where, params = "1 = 1", []
     if region_ids is not None:
@@ -203,6 +204,14 @@ def _recount_transactions(region_ids: list[int] | None, years: Iterable[int] | N
         where += f" AND year IN ({_marks(years)})"
         params += list(years)
     _execute(f"DELETE FROM {_q(TX_FACTS)} WHERE {where}", params)
+
+
+def _recount_transactions(region_ids: list[int] | None, years: Iterable[int] | None) -> None:
+    """Replace the transaction facts of these regions (None: all) and years (None: all)."""
+    years = tuple(sorted(set(years))) if years is not None else None
+    if region_ids is not None and not region_ids:
+        return
+    _delete_transactions(region_ids, years)
     batch_ids = _current_batch_ids(region_ids)
     if not batch_ids:
         return
@@ -220,19 +229,37 @@ def _recount_transactions(region_ids: list[int] | None, years: Iterable[int] | N
     )
 
 
+def _holds_its_years_alone(batch: ImportBatch, years: range) -> bool:
+    """No other current batch of the region may hold lines in these years."""
+    return not (
+        ImportBatch.objects.filter(
+            region_id=batch.region_id,
+            is_current=True,
+            period_start__lte=dt.date(years[-1], 12, 31),
+            period_end__gte=dt.date(years[0], 1, 1),
+        )
+        .exclude(pk=batch.pk)
+        .exists()
+    )
+
+
 def batch_switched_in(
     *,
     batch: ImportBatch,
     period: tuple[dt.date, dt.date],
     replaced: list[int],
     trimmed: list[int],
+    collected: ImportFacts | None = None,
 ) -> None:
     """The facts after ``batch`` became current for ``period`` (inside the switch-in).
 
     ``replaced``: batches of the region superseded whole (their lines are gone);
-    ``trimmed``: batches that lost their lines inside the period only.
+    ``trimmed``: batches that lost their lines inside the period only;
+    ``collected``: the batch's facts as the import streamed its lines
+    (kpi.import_facts), written as they are instead of grouped again from the lines.
     """
     start, end = period
+    years = range(start.year, end.year + 1)
     with transaction.atomic(), planner_settings():
         _delete_line_facts(batch_ids=replaced)
         if trimmed:
@@ -241,8 +268,16 @@ def batch_switched_in(
                 # What they kept of the first and last month is counted again.
                 _insert_line_facts(trimmed, between=(start.replace(day=1), _month_last(end)))
         _delete_line_facts(batch_ids=[batch.pk])
-        _insert_line_facts([batch.pk])
-        _recount_transactions([batch.region_id], range(start.year, end.year + 1))
+        if collected is None:
+            _insert_line_facts([batch.pk])
+        else:
+            collected.write_line_facts()
+        if collected is not None and _holds_its_years_alone(batch, years):
+            # Its vouchers are all the region's in these years: counted as they streamed.
+            _delete_transactions([batch.region_id], years)
+            collected.write_transaction_facts()
+        else:
+            _recount_transactions([batch.region_id], years)
 
 
 def regions_rematched(region_ids: Iterable[int]) -> None:

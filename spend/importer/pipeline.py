@@ -549,6 +549,7 @@ class _Validation:
         )
         self.period = _period(batch.period_start, batch.period_end)
         self.annotator = None
+        self.observers: list = []
         self.sink = ErrorSink(
             max_rows=getattr(settings, "LEDGER_ERROR_REPORT_ROWS", 10_000),
             max_bytes=max(batch.size, 1 << 20),  # the upload's size, or 1 MB for a small file
@@ -562,6 +563,14 @@ class _Validation:
     def tables(self, progress: _Progress):
         rules = None
         self.annotator = _line_annotator(self.batch)
+        # Before the first chunk, while the connection is free: observers may query.
+        self.observers = [
+            observer
+            for _receiver, observer in signals.ledger_import_started.send(
+                sender=ImportBatch, batch=self.batch
+            )
+            if observer is not None
+        ]
         for chunk in self._chunks:
             self.parsed += chunk.num_rows + len(chunk.errors)
             if rules is None and chunk.num_rows:
@@ -598,7 +607,25 @@ class _Validation:
         for name in load.ANNOTATION_COLUMNS:
             if name in columns:
                 table = table.append_column(name, columns[name])
+        if self.observers:
+            started = time.perf_counter()
+            for observer in self.observers:
+                observer.add(table)
+            self.batch.facts_seconds = getattr(self.batch, "facts_seconds", 0.0) + (
+                time.perf_counter() - started
+            )
         return table
+
+    def observers_complete(self) -> None:
+        """Tell the observers that they have seen every chunk (``complete()``, if they have it)."""
+        started = time.perf_counter()
+        for observer in self.observers:
+            complete = getattr(observer, "complete", None)
+            if complete is not None:
+                complete()
+        self.batch.facts_seconds = getattr(self.batch, "facts_seconds", 0.0) + (
+            time.perf_counter() - started
+        )
 
     def refusal(self) -> ImportRefused | None:
         if self.sink.count:
@@ -696,6 +723,8 @@ def _load_in_one_transaction(batch: ImportBatch, validation: _Validation, progre
                 progress(rows_loaded=copy.write(table))
             if validation.refusal():
                 raise _Rollback
+            # The server is still loading the queued chunks: the observers work meanwhile.
+            validation.observers_complete()
         progress.busy = False
         progress.close()
         # The COPY is over: the connection takes the one aggregate query of the preview.
@@ -706,6 +735,7 @@ def _load_in_one_transaction(batch: ImportBatch, validation: _Validation, progre
             rows=validation.rows,
             total=validation.total,
             annotator=validation.annotator,
+            observed=validation.observers,
         )
 
 
@@ -718,6 +748,7 @@ def _load_spooled(batch: ImportBatch, validation: _Validation, progress, workdir
     spool.close()
     if validation.refusal():
         raise _Rollback
+    validation.observers_complete()
     _check_replacement(batch, validation)
     try:
         load.insert_spool(
@@ -732,6 +763,7 @@ def _load_spooled(batch: ImportBatch, validation: _Validation, progress, workdir
             rows=validation.rows,
             total=validation.total,
             annotator=validation.annotator,
+            observed=validation.observers,
         )
     except BaseException:
         load.delete_lines(batch.pk)
@@ -789,7 +821,13 @@ def _fmt(day: dt.date) -> str:
 
 
 def _switch_in(
-    batch: ImportBatch, *, period: tuple[dt.date, dt.date], rows: int, total, annotator=None
+    batch: ImportBatch,
+    *,
+    period: tuple[dt.date, dt.date],
+    rows: int,
+    total,
+    annotator=None,
+    observed=(),
 ) -> None:
     """Make the loaded batch current for its period, in one short transaction.
 
@@ -799,7 +837,8 @@ def _switch_in(
     overlapping period is already current, this older one is superseded instead.
     after_lines_loaded(batch) runs inside the same transaction, so mapped and matched
     lines become visible together; it gets the ``annotator`` that already filled the
-    lines' columns, if one did.
+    lines' columns, if one did; ``observed`` (spend.signals.ledger_import_started) saw the
+    annotated chunks and is handed on to the facts if those columns are final.
     """
     start, end = period
     with transaction.atomic():
@@ -879,7 +918,9 @@ def _switch_in(
             }
         batch.save()
         started = time.perf_counter()
-        after_lines_loaded(batch, annotator=annotator)
+        # None: the annotator's columns are the lines' final values (no rule or contract
+        # changed meanwhile), so what the observers saw is what the batch holds.
+        remapped = after_lines_loaded(batch, annotator=annotator)
         # Not a field: how long the mapping took, for import_ledger --json (the benchmark).
         batch.mapping_seconds = getattr(batch, "mapping_seconds", 0.0) + (
             time.perf_counter() - started
@@ -892,8 +933,9 @@ def _switch_in(
             period=(start, end),
             replaced=whole,
             trimmed=trimmed,
+            observed=tuple(observed) if annotator is not None and remapped is None else (),
         )
-        batch.facts_seconds = time.perf_counter() - started
+        batch.facts_seconds = getattr(batch, "facts_seconds", 0.0) + (time.perf_counter() - started)
         kpi_refresh_after_import(batch)
 
 
