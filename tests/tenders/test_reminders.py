@@ -164,7 +164,7 @@ def test_the_reminder_days_are_the_secretariats_setting(tender, officer_rm):
 
 
 def test_a_mail_that_fails_is_tried_again_on_the_next_run(tender, officer_rm):
-    with mock.patch("tenders.services.send_mail", side_effect=smtplib.SMTPException("down")):
+    with mock.patch("rfi.reminders.send_mail", side_effect=smtplib.SMTPException("down")):
         send(14)
     assert mail.outbox == []
     assert not DeadlineReminder.objects.filter(participation__region__code="RM").exists()
