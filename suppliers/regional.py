@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -26,6 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from rfi import permissions
+from rfi.links import absolute_url
 from rfi.models import Membership
 from rfi.reminders import Mail, reminders_send
 from rfi.validation import date_error
@@ -342,9 +342,7 @@ def extension_reminders_send(*, today: dt.date | None = None) -> int:
             recipients = tender_selectors.officer_emails(region=contract.region)
         if not recipients:
             return []
-        link = getattr(settings, "SITE_URL", "").rstrip("/") + reverse(
-            "suppliers:detail", args=[contract.pk]
-        )
+        link = absolute_url(reverse("suppliers:detail", args=[contract.pk]))
         context = {
             "contract": contract,
             "extension": extension,

@@ -12,7 +12,6 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
@@ -22,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from rfi import permissions
+from rfi.links import absolute_url
 from rfi.models import Membership, Region
 from rfi.reminders import Mail, reminders_send
 from rfi.tasks import enqueue_on_commit
@@ -918,8 +918,7 @@ def vote_reminders_send(*, today: dt.date | None = None, days_before: int = 3) -
             "title": candidate.title,
             "date": candidate.meeting_date.strftime("%d-%m-%Y"),
             "region": membership.region.name,
-            "url": getattr(settings, "SITE_URL", "").rstrip("/")
-            + reverse("tenders:candidate_decide", args=[candidate.pk]),
+            "url": absolute_url(reverse("tenders:candidate_decide", args=[candidate.pk])),
         }
         subject = _("Your vote on %(title)s is due before %(date)s") % {
             "title": values["title"],
@@ -1214,9 +1213,11 @@ def decision_reminders_send(*, today: dt.date | None = None) -> int:
             return []
         deadline = tender.decision_deadline
         days_before = (deadline - today).days
-        link = getattr(settings, "SITE_URL", "").rstrip("/") + reverse(
-            "tenders:participation",
-            kwargs={"reference": tender.reference, "region_code": region.code},
+        link = absolute_url(
+            reverse(
+                "tenders:participation",
+                kwargs={"reference": tender.reference, "region_code": region.code},
+            )
         )
         with translation.override("da"):
             values = {
