@@ -18,8 +18,9 @@ covered category (``spend.selectors.covered_category_q``, the rule the KPI drill
 uses). A region with no spend in a covered category has no share (None, "not
 available"), never 0.
 
-Every figure is a database aggregation: one query per region and period plus two for
-the suppliers. ``Screening.to_json`` / ``from_json`` keep a proposal's figures on the
+Every figure is a database aggregation: per period one query grouped by region plus two
+for the suppliers, however many regions there are (each region's covered categories are
+read in one query and OR-ed, ``spend.selectors.covered_category_by_region_q``). ``Screening.to_json`` / ``from_json`` keep a proposal's figures on the
 candidate area (``CandidateArea.screening_at_proposal``).
 """
 
@@ -144,19 +145,33 @@ def _category_lines(prefix: str):
     )
 
 
-def _period(lines, regions: list[tuple[Region, Q]], start: dt.date, end: dt.date) -> PeriodFigures:
-    """The figures of one period; ``regions``: each region with its covered-category rule."""
+def _period(
+    lines, regions: list[Region], covered: Q, start: dt.date, end: dt.date
+) -> PeriodFigures:
+    """The figures of one period; ``covered``: each region's covered-category rule, OR-ed."""
     lines = lines.filter(posting_date__gte=start, posting_date__lte=end)
     money = selectors._money
-    rows = []
-    for region, covered in regions:
-        figures = lines.filter(region=region).aggregate(
+    by_region = {
+        row.pop("region_id"): row
+        for row in lines.values("region_id")
+        .annotate(
             total=money(),
             covered=money(filter=covered),
             on_contract=money(filter=covered & Q(category_matched=True)),
             suppliers=Count("supplier_id", distinct=True),
         )
-        rows.append(RegionFigures(code=region.code, name=region.name, **figures))
+        .order_by()
+    }
+    no_lines = {
+        "total": selectors.ZERO,
+        "covered": selectors.ZERO,
+        "on_contract": selectors.ZERO,
+        "suppliers": 0,
+    }
+    rows = [
+        RegionFigures(code=region.code, name=region.name, **by_region.get(region.pk, no_lines))
+        for region in regions
+    ]
     suppliers = lines.aggregate(n=Count("supplier_id", distinct=True))["n"]
     total = RegionFigures(
         code="",
@@ -213,10 +228,8 @@ def category_screening(
     """
     today = today or timezone.localdate()
     prefix = significant_prefix(code)
-    regions = [
-        (region, selectors.covered_category_q(region))
-        for region in Region.objects.filter(active=True).order_by("code")
-    ]
+    regions = list(Region.objects.filter(active=True).order_by("code"))
+    covered = selectors.covered_category_by_region_q(regions)
     span = selectors.spend_lines().aggregate(first=Min("posting_date"), last=Max("posting_date"))
     if as_of is None:
         as_of = span["last"]
@@ -226,11 +239,11 @@ def category_screening(
         lines = _category_lines(prefix)
         start = add_months(as_of, -(PERIOD_MONTHS - 1))
         end = add_months(as_of, 1) - dt.timedelta(days=1)
-        last_12 = _period(lines, regions, start, end)
+        last_12 = _period(lines, regions, covered, start, end)
         year = as_of.year if as_of.month == 12 else as_of.year - 1
         if span["first"] is not None and span["first"] < dt.date(year, 2, 1):
             full_year = year
-            last_year = _period(lines, regions, dt.date(year, 1, 1), dt.date(year, 12, 31))
+            last_year = _period(lines, regions, covered, dt.date(year, 1, 1), dt.date(year, 12, 31))
     ends_by = add_months(today, ENDING_WITHIN_MONTHS)
     return Screening(
         code=code,

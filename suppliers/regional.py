@@ -15,12 +15,9 @@ day, as tenders' DeadlineReminder).
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -28,15 +25,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from rfi import permissions
+from rfi.links import absolute_url
 from rfi.models import Membership
+from rfi.reminders import Mail, reminders_send
 from rfi.validation import date_error
 from suppliers.models import Contract, ContractExtension, ExtensionReminder, Supplier
 from suppliers.services import _rematch_on_commit, _with_actor
 from tenders import selectors as tender_selectors
 from tenders import services as tender_services
 from tenders.models import Participation, TenderCase
-
-logger = logging.getLogger(__name__)
 
 REMINDER_DAYS = (90, 30)
 UNSIGNED_AFTER_DAYS = 30
@@ -314,7 +311,7 @@ def extension_reminders_send(*, today: dt.date | None = None) -> int:
     30-day reminder at once. Returns the number of reminders sent.
     """
     today = today or timezone.localdate()
-    due = (
+    pending = (
         ContractExtension.objects.filter(
             decision=ContractExtension.Decision.PENDING,
             notice_deadline__gte=today,
@@ -323,52 +320,48 @@ def extension_reminders_send(*, today: dt.date | None = None) -> int:
         .select_related("contract__region", "contract__owner", "contract__supplier")
         .order_by("notice_deadline", "pk")
     )
-    sent = 0
-    for extension in due:
+    due = [
+        (extension, stage)
+        for extension in pending
+        if (stage := _reminder_stage((extension.notice_deadline - today).days)) is not None
+    ]
+
+    def claim(item):
+        extension, stage = item
+        return ExtensionReminder.objects.get_or_create(
+            extension=extension, notice_deadline=extension.notice_deadline, days_before=stage
+        )
+
+    def mails(item) -> list[Mail]:
+        extension, _stage = item
         contract = extension.contract
-        days_before = (extension.notice_deadline - today).days
-        stage = _reminder_stage(days_before)
-        if stage is None:
-            continue
-        try:
-            with transaction.atomic():
-                reminder, created = ExtensionReminder.objects.get_or_create(
-                    extension=extension,
-                    notice_deadline=extension.notice_deadline,
-                    days_before=stage,
-                )
-                if not created:
-                    continue
-                owner = contract.owner
-                if owner is not None and owner.is_active and owner.email:
-                    recipients = [owner.email]
-                else:
-                    recipients = tender_selectors.officer_emails(region=contract.region)
-                if recipients:
-                    link = getattr(settings, "SITE_URL", "").rstrip("/") + reverse(
-                        "suppliers:detail", args=[contract.pk]
-                    )
-                    context = {
-                        "contract": contract,
-                        "extension": extension,
-                        "days": days_before,
-                        "deadline": _date(extension.notice_deadline),
-                        "extends_to": _date(extension.extends_to),
-                        "link": link,
-                    }
-                    with translation.override("da"):
-                        subject = _(
-                            "Reminder: notice on extending %(title)s is due %(deadline)s"
-                        ) % {"title": contract.title, "deadline": context["deadline"]}
-                        body = render_to_string("email/extension_reminder.txt", context)
-                    send_mail(subject, body, None, recipients)
-                reminder.recipients = len(recipients)
-                reminder.save(update_fields=["recipients"])
-        except OSError:  # smtplib.SMTPException is an OSError
-            logger.exception(
-                "extension reminder for contract %s not sent; the next run tries again",
-                contract.pk,
-            )
-            continue
-        sent += 1
-    return sent
+        owner = contract.owner
+        if owner is not None and owner.is_active and owner.email:
+            recipients = [owner.email]
+        else:
+            recipients = tender_selectors.officer_emails(region=contract.region)
+        if not recipients:
+            return []
+        link = absolute_url(reverse("suppliers:detail", args=[contract.pk]))
+        context = {
+            "contract": contract,
+            "extension": extension,
+            "days": (extension.notice_deadline - today).days,
+            "deadline": _date(extension.notice_deadline),
+            "extends_to": _date(extension.extends_to),
+            "link": link,
+        }
+        with translation.override("da"):
+            subject = _("Reminder: notice on extending %(title)s is due %(deadline)s") % {
+                "title": contract.title,
+                "deadline": context["deadline"],
+            }
+            body = render_to_string("email/extension_reminder.txt", context)
+        return [Mail(subject, body, recipients)]
+
+    return reminders_send(
+        due=due,
+        claim=claim,
+        mails=mails,
+        describe=lambda item: f"extension reminder for contract {item[0].contract.pk}",
+    )

@@ -22,6 +22,7 @@ from tenders.models import (
     Participation,
     PlanSettings,
     SavingsMethod,
+    SavingsPlan,
     SavingsRecord,
     ScoreSheet,
     ScoringCriterion,
@@ -257,6 +258,28 @@ class SavingsRecordAdmin(SimpleHistoryAdmin):
         if obj is None:
             return permissions.is_secretariat(request.user)
         return permissions.can_record_savings(request.user, obj.tender, obj.region)
+
+    def has_delete_permission(self, request, obj=None):
+        return permissions.can_manage_plan_settings(request.user)
+
+
+@admin.register(SavingsPlan)
+class SavingsPlanAdmin(SimpleHistoryAdmin):
+    """Read-only here: plans are kept on the savings page (services.savings_plan_set)."""
+
+    list_display = ["region", "year", "owner", "forecast", "updated_at"]
+    list_filter = ["year", "region"]
+    search_fields = ["owner__username", "owner__first_name", "owner__last_name", "note"]
+    list_select_related = ["region", "owner"]
+
+    def has_view_permission(self, request, obj=None):
+        return permissions.can_view_internal_pages(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return permissions.can_manage_plan_settings(request.user)

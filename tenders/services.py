@@ -9,13 +9,10 @@ field-specific messages, or PermissionDenied.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 from django.urls import reverse
@@ -24,7 +21,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from rfi import permissions
+from rfi.links import absolute_url
 from rfi.models import Membership, Region
+from rfi.reminders import Mail, reminders_send
 from rfi.tasks import enqueue_on_commit
 from rfi.validation import check_values, date_error, merge_errors, text_error
 from tenders import selectors
@@ -898,42 +897,47 @@ def chief_votes_waiting(user) -> list[CandidateArea]:
 def vote_reminders_send(*, today: dt.date | None = None, days_before: int = 3) -> int:
     """Mail the chiefs who have not voted, a few days before the meeting date."""
     today = today or timezone.localdate()
-    due = CandidateArea.objects.filter(
+    candidates = CandidateArea.objects.filter(
         status=CandidateArea.Status.RECOMMENDED,
         meeting_date=today + dt.timedelta(days=days_before),
     ).prefetch_related("votes")
-    sent = 0
-    for candidate in due:
-        voted = {vote.region_id for vote in candidate.votes.all()}
-        chiefs = (
-            Membership.objects.filter(
-                role=Membership.Role.CHIEF, region__active=True, user__is_active=True
-            )
-            .exclude(region_id__in=voted)
-            .select_related("user", "region")
+    due = [
+        (candidate, membership)
+        for candidate in candidates
+        for membership in Membership.objects.filter(
+            role=Membership.Role.CHIEF, region__active=True, user__is_active=True
         )
-        for membership in chiefs:
-            if not membership.user.email:
-                continue
-            send_mail(
-                subject=_("Your vote on %(title)s is due before %(date)s")
-                % {"title": candidate.title, "date": candidate.meeting_date.strftime("%d-%m-%Y")},
-                message=_(
-                    "The chiefs decide on the recommended area %(title)s at the meeting "
-                    "%(date)s. %(region)s has not voted yet: %(url)s"
-                )
-                % {
-                    "title": candidate.title,
-                    "date": candidate.meeting_date.strftime("%d-%m-%Y"),
-                    "region": membership.region.name,
-                    "url": getattr(settings, "SITE_URL", "").rstrip("/")
-                    + reverse("tenders:candidate_decide", args=[candidate.pk]),
-                },
-                from_email=None,
-                recipient_list=[membership.user.email],
+        .exclude(region_id__in={vote.region_id for vote in candidate.votes.all()})
+        .select_related("user", "region")
+        if membership.user.email
+    ]
+
+    def mails(item) -> list[Mail]:
+        candidate, membership = item
+        values = {
+            "title": candidate.title,
+            "date": candidate.meeting_date.strftime("%d-%m-%Y"),
+            "region": membership.region.name,
+            "url": absolute_url(reverse("tenders:candidate_decide", args=[candidate.pk])),
+        }
+        subject = _("Your vote on %(title)s is due before %(date)s") % {
+            "title": values["title"],
+            "date": values["date"],
+        }
+        body = (
+            _(
+                "The chiefs decide on the recommended area %(title)s at the meeting "
+                "%(date)s. %(region)s has not voted yet: %(url)s"
             )
-            sent += 1
-    return sent
+            % values
+        )
+        return [Mail(subject, body, [membership.user.email])]
+
+    return reminders_send(
+        due=due,
+        mails=mails,
+        describe=lambda item: f"vote reminder for {item[0].title} to {item[1].user.email}",
+    )
 
 
 # Savings --------------------------------------------------------------------------------
@@ -1193,62 +1197,58 @@ def decision_reminders_send(*, today: dt.date | None = None) -> int:
     a concurrent run blocks on the unique constraint and then finds the row. A mail
     that fails rolls its row back, so the next run tries again. Returns the number sent.
     """
-    logger = logging.getLogger(__name__)
     today = today or timezone.localdate()
     days = PlanSettings.current().reminder_day_list
-    sent = 0
-    for participation in selectors.pending_reminders_due(today=today, days=days):
+
+    def claim(participation):
+        deadline = participation.tender.decision_deadline
+        return DeadlineReminder.objects.get_or_create(
+            participation=participation, deadline=deadline, days_before=(deadline - today).days
+        )
+
+    def mails(participation) -> list[Mail]:
         tender, region = participation.tender, participation.region
+        recipients = selectors.officer_emails(region=region)
+        if not recipients:
+            return []
         deadline = tender.decision_deadline
         days_before = (deadline - today).days
-        try:
-            with transaction.atomic():
-                reminder, created = DeadlineReminder.objects.get_or_create(
-                    participation=participation, deadline=deadline, days_before=days_before
-                )
-                if not created:
-                    continue
-                recipients = selectors.officer_emails(region=region)
-                if recipients:
-                    link = getattr(settings, "SITE_URL", "").rstrip("/") + reverse(
-                        "tenders:participation",
-                        kwargs={"reference": tender.reference, "region_code": region.code},
-                    )
-                    with translation.override("da"):
-                        values = {
-                            "region": region.name,
-                            "reference": tender.reference,
-                            "title": tender.title,
-                            "deadline": deadline.strftime("%d-%m-%Y"),
-                            "link": link,
-                        }
-                        values["in_days"] = ngettext(
-                            "in %(days)d day", "in %(days)d days", days_before
-                        ) % {"days": days_before}
-                        subject = (
-                            _("Reminder: decide on %(reference)s %(title)s by %(deadline)s")
-                            % values
-                        )
-                        body = (
-                            _(
-                                "%(region)s has not yet decided whether to take part in the "
-                                "joint tender %(reference)s “%(title)s”.\n\n"
-                                "The decision deadline is %(deadline)s (%(in_days)s). Follow or "
-                                "explain: record full participation, participation on an "
-                                "option, or an opt-out with a written justification.\n\n"
-                                "Record the decision here: %(link)s\n"
-                            )
-                            % values
-                        )
-                    send_mail(subject, body, None, recipients)
-                reminder.recipients = len(recipients)
-                reminder.save(update_fields=["recipients"])
-        except OSError:  # smtplib.SMTPException is an OSError
-            logger.exception(
-                "decision reminder for %s %s not sent; the next run tries again",
-                tender.reference,
-                region.code,
+        link = absolute_url(
+            reverse(
+                "tenders:participation",
+                kwargs={"reference": tender.reference, "region_code": region.code},
             )
-            continue
-        sent += 1
-    return sent
+        )
+        with translation.override("da"):
+            values = {
+                "region": region.name,
+                "reference": tender.reference,
+                "title": tender.title,
+                "deadline": deadline.strftime("%d-%m-%Y"),
+                "link": link,
+            }
+            values["in_days"] = ngettext("in %(days)d day", "in %(days)d days", days_before) % {
+                "days": days_before
+            }
+            subject = _("Reminder: decide on %(reference)s %(title)s by %(deadline)s") % values
+            body = (
+                _(
+                    "%(region)s has not yet decided whether to take part in the "
+                    "joint tender %(reference)s “%(title)s”.\n\n"
+                    "The decision deadline is %(deadline)s (%(in_days)s). Follow or "
+                    "explain: record full participation, participation on an "
+                    "option, or an opt-out with a written justification.\n\n"
+                    "Record the decision here: %(link)s\n"
+                )
+                % values
+            )
+        return [Mail(subject, body, recipients)]
+
+    return reminders_send(
+        due=selectors.pending_reminders_due(today=today, days=days),
+        claim=claim,
+        mails=mails,
+        describe=lambda participation: (
+            f"decision reminder for {participation.tender.reference} {participation.region.code}"
+        ),
+    )

@@ -31,6 +31,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from rfi.links import absolute_url
 from rfi.models import Category, Region
 from suppliers.models import PublicTenderState, SentChange, Subscription
 from suppliers.public import selectors as public_selectors
@@ -108,10 +109,6 @@ def subscription_from_token(token: str, *, purpose: str) -> Subscription:
             )
         )
     return subscription
-
-
-def absolute_url(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
 
 
 def links(subscription: Subscription) -> dict[str, str]:

@@ -1,8 +1,8 @@
 """The public supplier portal (/udbud/): no login, only publishable cases and public fields.
 
 Pages are cached whole for anonymous visitors (public_cache: a version key bumped on
-every change). The only per-visitor part of a page, the CSRF token of the language
-switch, is rendered as a placeholder and filled in when the page is served.
+every change). They hold nothing per visitor: the language switch is a form without a
+CSRF token, and the only public forms with one (the e-mail alerts) are not cached.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from django.core.paginator import EmptyPage, Paginator
 from django.http import Http404, HttpResponse, QueryDict
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -39,7 +38,6 @@ from suppliers.public.selectors import (
 from tenders.models import TenderCase
 
 PAGE_SIZE = 50
-CSRF_PLACEHOLDER = "public-portal-csrf-placeholder"
 
 
 # Serving from the cache ------------------------------------------------------------------
@@ -48,13 +46,6 @@ CSRF_PLACEHOLDER = "public-portal-csrf-placeholder"
 def bad_request(request, error: BadQuery) -> HttpResponse:
     """400 with the reasons, never cached."""
     return render(request, "public/bad_request.html", {"errors": error.messages}, status=400)
-
-
-def _with_token(request, content: bytes, content_type: str) -> HttpResponse:
-    placeholder = CSRF_PLACEHOLDER.encode()
-    if placeholder in content:
-        content = content.replace(placeholder, get_token(request).encode())
-    return HttpResponse(content, content_type=content_type)
 
 
 def _encoding(request) -> str:
@@ -81,9 +72,9 @@ def _serve_page(request, name: str, build, *parts: str) -> HttpResponse:
     """A page from the cache for anonymous visitors; built afresh for signed-in users.
 
     Signed-in users see their own navigation, so their pages are not shared. A cached
-    page that holds no per-visitor secret (no CSRF token: only the alert forms have
-    one) is kept plain and gzipped too, as the feeds are, and sent compressed to
-    clients that ask for it: a listing is 70 KB of HTML, 8 KB gzipped.
+    page holds no per-visitor secret, so it is kept plain and gzipped, as the feeds
+    are, and sent compressed to clients that ask for it (no BREACH-style side channel):
+    a listing is 70 KB of HTML, 8 KB gzipped.
     """
     anonymous = not request.user.is_authenticated
     key = public_cache.page_key(name, request, *parts) if anonymous else ""
@@ -91,26 +82,18 @@ def _serve_page(request, name: str, build, *parts: str) -> HttpResponse:
     if anonymous:
         version, hit = public_cache.lookup(f"{key}:{encoding}")
         if hit is not None:
-            content, content_type, compressed = hit
-            if compressed:
-                return _encoded_response(content, content_type, encoding)
-            return _with_token(request, content, content_type)
+            # Entries stored by the previous release carry a third field (always True).
+            content, content_type = hit[:2]
+            return _encoded_response(content, content_type, encoding)
     try:
         template, context = build(request)
     except BadQuery as error:
         return bad_request(request, error)
-    if anonymous:
-        context["csrf_token"] = CSRF_PLACEHOLDER
     response = render(request, template, context)
     if not anonymous:
         return response
     content, content_type = response.content, response["Content-Type"]
-    if CSRF_PLACEHOLDER.encode() in content:
-        # A secret per visitor goes in: never compressed (BREACH), the same entry for both.
-        entry = (content, content_type, False)
-        public_cache.store({f"{key}:{e}": entry for e in ("identity", "gzip")}, version)
-        return _with_token(request, content, content_type)
-    copies = _copies(content, content_type, True)
+    copies = _copies(content, content_type)
     public_cache.store({f"{key}:{e}": copy for e, copy in copies.items()}, version)
     return _encoded_response(copies[encoding][0], content_type, encoding)
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
 from rfi import permissions
+from suppliers.models import ContractDocument, ContractExtension, ExtensionReminder
+from tenders.models import SavingsPlan
 from tests.conftest import PERSONAS, client_for
 
 pytestmark = pytest.mark.django_db
@@ -76,3 +81,36 @@ def test_the_admin_refuses_a_contract_ending_before_it_starts(secretariat, make_
 
     assert response.status_code == 200
     assert "end_date" in response.context["adminform"].form.errors
+
+
+def test_the_admin_lists_extensions_reminders_documents_and_savings_plans_to_the_secretariat(
+    secretariat, officer_rm, regions, make_contract
+):
+    contract = make_contract("RM", title="Katetre til dialyse")
+    extension = ContractExtension.objects.create(
+        contract=contract, extends_to=dt.date(2028, 12, 31), notice_deadline=dt.date(2027, 9, 30)
+    )
+    ExtensionReminder.objects.create(
+        extension=extension, notice_deadline=extension.notice_deadline, days_before=90
+    )
+    document = ContractDocument.objects.create(
+        contract=contract, file="contracts/1/signed.pdf", name="kontrakt-underskrevet.pdf"
+    )
+    SavingsPlan.objects.create(
+        region=regions["RM"], year=2026, owner=officer_rm, forecast=Decimal("250000")
+    )
+    pages = {
+        "admin:suppliers_contractextension_changelist": "Katetre til dialyse",
+        "admin:suppliers_extensionreminder_changelist": "Katetre til dialyse",
+        "admin:suppliers_contractdocument_changelist": "kontrakt-underskrevet.pdf",
+        "admin:tenders_savingsplan_changelist": "250",
+    }
+
+    for name, shown in pages.items():
+        response = client_for(secretariat).get(reverse(name))
+        assert response.status_code == 200, name
+        assert shown in response.content.decode(), name
+        assert client_for(officer_rm).get(reverse(name)).status_code == 302, name
+    change = reverse("admin:suppliers_contractdocument_change", args=[document.pk])
+    download = reverse("suppliers:document_download", args=[contract.pk, document.pk])
+    assert download in client_for(secretariat).get(change).content.decode()

@@ -96,6 +96,14 @@ def test_the_reminder_is_danish_with_reference_title_deadline_and_link(tender, o
     assert "Følg eller forklar" in message.body
 
 
+def test_the_reminder_links_to_the_site_address(tender, officer_rm, settings):
+    settings.SITE_URL = "https://rfi.example.dk/"
+
+    send(14)
+
+    assert "https://rfi.example.dk/fup/sag/FUP-2026-007/deltagelse/RM/" in mail.outbox[0].body
+
+
 def test_decided_regions_and_other_roles_get_nothing(tender, officer_rsd, ufo_member, chief):
     send(14)
 
@@ -164,7 +172,7 @@ def test_the_reminder_days_are_the_secretariats_setting(tender, officer_rm):
 
 
 def test_a_mail_that_fails_is_tried_again_on_the_next_run(tender, officer_rm):
-    with mock.patch("tenders.services.send_mail", side_effect=smtplib.SMTPException("down")):
+    with mock.patch("rfi.reminders.send_mail", side_effect=smtplib.SMTPException("down")):
         send(14)
     assert mail.outbox == []
     assert not DeadlineReminder.objects.filter(participation__region__code="RM").exists()

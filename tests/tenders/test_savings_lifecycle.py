@@ -24,7 +24,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from openpyxl import load_workbook
 
-from kpi.models import KpiRun, KpiSnapshot
 from rfi.models import Membership
 from tenders import savings_reports, selectors, services
 from tenders.models import (
@@ -35,7 +34,7 @@ from tenders.models import (
     TenderCase,
 )
 from tests.conftest import client_for
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, compliance_snapshot, savings_record
 
 pytestmark = pytest.mark.django_db
 
@@ -44,79 +43,31 @@ M = Decimal
 AWARDED, EXPECTED = SavingsRecord.Stage.AWARDED, SavingsRecord.Stage.EXPECTED
 
 
-def _case(reference, category, lead, kind, area, start, end) -> TenderCase:
-    return TenderCase.objects.create(
-        reference=reference,
-        title=f"Case {reference}",
-        category=category,
-        area=area,
-        kind=kind,
-        lead_region=lead,
-        status=TenderCase.Status.IN_CONTRACT,
-        award_date=start - dt.timedelta(days=60),
-        contract_start=start,
-        contract_end=end,
-    )
-
-
-def _record(region, baseline, new, method, **fields) -> SavingsRecord:
-    return SavingsRecord.objects.create(
-        region=region,
-        baseline_annual_cost=M(baseline),
-        new_annual_cost=M(new),
-        method=method,
-        **fields,
-    )
-
-
-def _compliance(region, year, value) -> None:
-    run = KpiRun.objects.first() or KpiRun.objects.create(scope=KpiRun.Scope.ALL)
-    KpiSnapshot.objects.create(
-        run=run,
-        key="compliance",
-        region=region,
-        period_kind=KpiSnapshot.PeriodKind.YEAR,
-        period_start=D(year, 1, 1),
-        period_label=str(year),
-        value=M(value),
-        computed_at=timezone.now(),
-        is_current=True,
-    )
-
-
 @pytest.fixture
-def book(regions, category_33):
-    rm, rsd, rh = regions["RM"], regions["RSD"], regions["RH"]
-    method = SavingsMethod.objects.create(code="price", label_da="Prissammenligning")
+def book(savings_cases, regions, category_33):
+    """``savings_cases`` (A and B), an estimate method, and two contracts of the regions' own."""
+    method = savings_cases["method"]
     SavingsMethod.objects.create(code="estimate", label_da="Skøn", label_en="Estimate")
-    goods, medico = TenderCase.Area.GOODS_SERVICES, TenderCase.Area.MEDICO_ACQUISITIONS
-    framework, one_off = TenderCase.Kind.FRAMEWORK, TenderCase.Kind.ONE_OFF
-    a = _case("FUP-2024-001", category_33, rm, framework, goods, D(2024, 1, 1), D(2027, 12, 31))
-    b = _case("FUP-2026-001", category_33, rm, one_off, medico, D(2026, 7, 1), D(2028, 6, 30))
-    _record(rm, "1000000", "800000", method, tender=a)
-    _record(rsd, "500000", "450000", method, tender=a)
-    _record(rh, "1000000", "0", method, tender=a, stage=EXPECTED)
-    _record(rm, "400000", "300000", method, tender=b, contract_start=D(2026, 7, 1))
-    _record(
-        rsd,
+    savings_record(
+        regions["RSD"],
         "300000",
         "240000",
         method,
         category=category_33,
-        kind=framework,
+        kind=TenderCase.Kind.FRAMEWORK,
         contract_start=D(2025, 3, 1),
     )
-    _record(
-        rm,
+    savings_record(
+        regions["RM"],
         "100000",
         "90000",
         method,
         category=category_33,
-        kind=one_off,
+        kind=TenderCase.Kind.ONE_OFF,
         contract_start=D(2022, 1, 1),
         contract_end=D(2023, 12, 31),
     )
-    return {"a": a, "b": b, "method": method}
+    return savings_cases
 
 
 # Expected: from the UFO figures when the chiefs approve ------------------------------------
@@ -371,7 +322,7 @@ def test_the_kind_and_area_export_guards_formulas(book, officer_rm, category_33)
 
 def test_the_case_page_shows_the_realised_saving_and_its_method(book, regions, officer_rm):
     # RM's compliance in 2026 is 90 %: B's 100,000 × 0.9 × 184/365 = 45,369.86.
-    _compliance(regions["RM"], 2026, "0.9")
+    compliance_snapshot(regions["RM"], 2026, "0.9")
     today = D(2026, 12, 6)
     record = SavingsRecord.objects.get(tender=book["b"], region=regions["RM"])
     found = savings_reports.realisation_of(record, today=today)
@@ -414,8 +365,8 @@ def test_a_savings_plan_has_an_owner_of_the_region(book, regions, officer_rm, of
 
 
 def test_plan_against_realised(book, regions, officer_rm):
-    _compliance(regions["RM"], 2026, "0.9")
-    _compliance(regions["RSD"], 2026, "0.8")
+    compliance_snapshot(regions["RM"], 2026, "0.9")
+    compliance_snapshot(regions["RSD"], 2026, "0.8")
     services.savings_plan_set(
         actor=officer_rm, region=regions["RM"], year=2026, owner=officer_rm, forecast=M("250000")
     )
@@ -498,7 +449,7 @@ def test_the_api_lists_records_with_their_stage_and_records_an_expected_saving(
 
 
 def test_the_api_shows_the_realised_figure_and_the_plans(book, regions, officer_rm):
-    _compliance(regions["RM"], 2026, "0.9")
+    compliance_snapshot(regions["RM"], 2026, "0.9")
     services.savings_plan_set(
         actor=officer_rm, region=regions["RM"], year=2026, owner=officer_rm, forecast=M("250000")
     )

@@ -16,6 +16,7 @@ from django.utils import timezone
 from kpi.models import KpiRun, KpiSnapshot
 from tenders import savings
 from tenders.models import SavingsMethod, SavingsRecord, TenderCase
+from tests.factories import compliance_snapshot, contracted_case, savings_record
 
 pytestmark = pytest.mark.django_db
 
@@ -24,75 +25,32 @@ AWARDED, EXPECTED = SavingsRecord.Stage.AWARDED, SavingsRecord.Stage.EXPECTED
 FRAMEWORK, ONE_OFF = TenderCase.Kind.FRAMEWORK, TenderCase.Kind.ONE_OFF
 
 
-def case(reference, category, lead, kind, start, end) -> TenderCase:
-    return TenderCase.objects.create(
-        reference=reference,
-        title=reference,
-        category=category,
-        area=TenderCase.Area.MEDICO_ACQUISITIONS,
-        kind=kind,
-        lead_region=lead,
-        status=TenderCase.Status.IN_CONTRACT,
-        award_date=start - dt.timedelta(days=60),
-        contract_start=start,
-        contract_end=end,
-    )
-
-
-def record(region, baseline, new, method, **fields) -> SavingsRecord:
-    return SavingsRecord.objects.create(
-        region=region,
-        baseline_annual_cost=Decimal(baseline),
-        new_annual_cost=Decimal(new),
-        method=method,
-        **fields,
-    )
-
-
-def compliance(run, region, year, value, *, current=True) -> None:
-    KpiSnapshot.objects.create(
-        run=run,
-        key="compliance",
-        region=region,
-        period_kind=KpiSnapshot.PeriodKind.YEAR,
-        period_start=D(year, 1, 1),
-        period_label=str(year),
-        value=Decimal(value),
-        computed_at=timezone.now(),
-        is_current=current,
-    )
-
-
 @pytest.fixture
-def ledger(regions, category_33):
-    """The records, and the compliance figures, the expected figures below are worked from."""
+def ledger(savings_cases, regions, category_33):
+    """The records, and the compliance figures, the expected figures below are worked from.
+
+    From ``savings_cases``: joint case A, all of 2026, the contract period is the case's:
+    RM 200,000 and RSD 50,000 (RH's estimate on A is not an awarded saving); joint case B,
+    one-off, starts 1 July 2026 (184 days of 2026): RM 100,000.
+    """
     rm, rsd, rh = regions["RM"], regions["RSD"], regions["RH"]
-    method = SavingsMethod.objects.create(code="price", label_da="Prissammenligning")
-    a = case("FUP-2024-001", category_33, rm, FRAMEWORK, D(2024, 1, 1), D(2027, 12, 31))
-    b = case("FUP-2026-001", category_33, rm, ONE_OFF, D(2026, 7, 1), D(2028, 6, 30))
-    c = case("FUP-2020-001", category_33, rm, FRAMEWORK, D(2021, 1, 1), D(2025, 12, 31))
-    # Joint case A, all of 2026, the contract period is the case's: 200,000 and 50,000.
-    record(rm, "1000000", "800000", method, tender=a)
-    record(rsd, "500000", "450000", method, tender=a)
-    # An estimate on A is not an awarded saving.
-    record(rh, "1000000", "0", method, tender=a, stage=EXPECTED)
-    # Joint case B, one-off, starts 1 July 2026 (184 days of 2026): 100,000.
-    record(rm, "400000", "300000", method, tender=b, contract_start=D(2026, 7, 1))
+    method = savings_cases["method"]
+    c = contracted_case("FUP-2020-001", category_33, rm, FRAMEWORK, D(2021, 1, 1), D(2025, 12, 31))
     # Joint case C ended with 2025: not active in 2026.
-    record(rm, "300000", "200000", method, tender=c)
+    savings_record(rm, "300000", "200000", method, tender=c)
     # RSD's own framework, 1 January – 31 March 2026 (90 days): 60,000.
     own = {"category": category_33}
-    record(rsd, "200000", "140000", method, kind=FRAMEWORK, contract_start=D(2026, 1, 1),
-           contract_end=D(2026, 3, 31), **own)  # fmt: skip
+    savings_record(rsd, "200000", "140000", method, kind=FRAMEWORK, contract_start=D(2026, 1, 1),
+                   contract_end=D(2026, 3, 31), **own)  # fmt: skip
     # RM's own one-off from 2027; RH's own contract without a start: neither counts.
-    record(rm, "100000", "90000", method, kind=ONE_OFF, contract_start=D(2027, 1, 1), **own)
-    record(rh, "10000", "5000", method, kind=ONE_OFF, **own)
+    savings_record(rm, "100000", "90000", method, kind=ONE_OFF, contract_start=D(2027, 1, 1), **own)
+    savings_record(rh, "10000", "5000", method, kind=ONE_OFF, **own)
 
     run = KpiRun.objects.create(status=KpiRun.Status.DONE, finished_at=timezone.now())
-    compliance(run, rm, 2026, "0.8")
-    compliance(run, rm, 2026, "0.1", current=False)  # replaced by a later run
-    compliance(run, rm, 2025, "0.3")
-    compliance(run, rsd, 2026, "0.5")
+    compliance_snapshot(rm, 2026, "0.8", run=run)
+    compliance_snapshot(rm, 2026, "0.1", run=run, current=False)  # replaced by a later run
+    compliance_snapshot(rm, 2025, "0.3", run=run)
+    compliance_snapshot(rsd, 2026, "0.5", run=run)
     return regions
 
 
@@ -186,7 +144,7 @@ def test_realised_is_pro_rata_for_a_contract_starting_and_ending_within_the_year
 def test_a_record_needs_a_tender_or_a_category_and_kind(regions, category_33):
     method = SavingsMethod.objects.create(code="price", label_da="Prissammenligning")
     with pytest.raises(IntegrityError):
-        record(regions["RM"], "100", "90", method, category=category_33)
+        savings_record(regions["RM"], "100", "90", method, category=category_33)
 
 
 def test_every_savings_report_key_is_documented_in_the_readme(ledger):

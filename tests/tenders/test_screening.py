@@ -39,6 +39,8 @@ from html import unescape
 from types import SimpleNamespace
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from spend import matching
@@ -48,6 +50,7 @@ from tenders.models import CandidateArea, VolumeScoreThreshold
 from tenders.reference import plan_reference_load
 from tenders.screening import suggested_volume_score
 from tests.conftest import client_for
+from tests.factories import RegionFactory
 from tests.spend import spend_data as data
 
 pytestmark = pytest.mark.django_db
@@ -379,6 +382,33 @@ def test_the_api_gives_the_same_figures_and_the_suggestion(ledger, ufo_member, o
     assert [row["region"] for row in officer["current"]["last_12_months"]["regions"]] == ["RSD"]
     assert officer["current"]["last_12_months"]["total"] is None
     assert officer["suggestion"] is None
+
+
+def test_the_screening_reads_as_many_queries_for_eight_regions_as_for_five(ledger, ufo_member):
+    candidate = _candidate(ledger, ufo_member)
+    url = reverse("candidate-screening", kwargs={"pk": candidate.pk})
+    client = client_for(ufo_member)
+    client.get(url)  # the session and the rubric once, so both counts see the same
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured.captured_queries)
+
+    five = queries()
+    for code in ("SE1", "SE2", "SE3"):
+        region = RegionFactory(code=code)
+        data.contract(region, A, D(2025, 1, 1), D(2026, 6, 30), code="33140000", title=code)
+        batch = data.batch(region)
+        data.lines(
+            batch,
+            {"posting_date": D(2025, 6, 10), "supplier_id": A, "category_code": "33141110"},
+        )
+        matching.after_lines_loaded(batch)
+
+    body = client.get(url).json()
+    assert len(body["current"]["last_12_months"]["regions"]) == 8
+    assert queries() == five
 
 
 def test_a_candidate_proposed_through_the_api_keeps_the_figures(ledger, ufo_member):

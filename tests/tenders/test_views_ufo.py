@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import smtplib
 from decimal import Decimal
 from html import unescape
+from unittest import mock
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from rfi import reminders
 from rfi.models import Category, Membership, PartnerBody
 from tenders import services
 from tenders.models import (
@@ -511,6 +514,31 @@ def test_a_chief_with_no_vote_yet_is_reminded_before_the_meeting(recommended, ch
     ]
     assert services.chief_votes_waiting(chiefs["RM"]) == [recommended]
     assert services.chief_votes_waiting(chiefs["RH"]) == []
+
+
+def test_a_vote_reminder_that_fails_does_not_stop_the_others(recommended, chiefs, mailoutbox):
+    recommended.meeting_date = timezone.localdate() + dt.timedelta(days=3)
+    recommended.save()
+    for user in chiefs.values():
+        user.email = f"{user.username}@region.dk"
+        user.save()
+    real_send_mail = reminders.send_mail
+
+    def send_mail(subject, body, from_email, recipients):
+        if recipients == ["chief_rm@region.dk"]:
+            raise smtplib.SMTPException("down")
+        return real_send_mail(subject, body, from_email, recipients)
+
+    with mock.patch("rfi.reminders.send_mail", side_effect=send_mail):
+        sent = services.vote_reminders_send()
+
+    assert sent == 4
+    assert sorted(m.to[0] for m in mailoutbox) == [
+        "chief_rh@region.dk",
+        "chief_rn@region.dk",
+        "chief_rsd@region.dk",
+        "chief_rsj@region.dk",
+    ]
 
 
 @pytest.mark.parametrize("persona", ["officer_rm", "ufo_member"])
