@@ -229,9 +229,9 @@ def _recount_transactions(region_ids: list[int] | None, years: Iterable[int] | N
     )
 
 
-def _holds_its_years_alone(batch: ImportBatch, years: range) -> bool:
-    """No other current batch of the region may hold lines in these years."""
-    return not (
+def _others_in_years(batch: ImportBatch, years: range) -> list[int]:
+    """The region's other current batches that may hold lines in these years."""
+    return list(
         ImportBatch.objects.filter(
             region_id=batch.region_id,
             is_current=True,
@@ -239,7 +239,8 @@ def _holds_its_years_alone(batch: ImportBatch, years: range) -> bool:
             period_end__gte=dt.date(years[0], 1, 1),
         )
         .exclude(pk=batch.pk)
-        .exists()
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
 
 
@@ -272,10 +273,13 @@ def batch_switched_in(
             _insert_line_facts([batch.pk])
         else:
             collected.write_line_facts()
-        if collected is not None and _holds_its_years_alone(batch, years):
-            # Its vouchers are all the region's in these years: counted as they streamed.
+        if collected is not None:
+            # Counted from its vouchers as they streamed, with those of the region's other
+            # lines in these years (read back, not grouped, by the database), if any.
             _delete_transactions([batch.region_id], years)
-            collected.write_transaction_facts()
+            collected.write_transaction_facts(
+                other_batch_ids=_others_in_years(batch, years), years=years
+            )
         else:
             _recount_transactions([batch.region_id], years)
 

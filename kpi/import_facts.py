@@ -33,9 +33,11 @@ from kpi.compute import (
     E_ORDER,
     EXCLUDED,
     GOODS,
+    LINES,
     SERVICES,
     UNCLASSIFIED,
     WORKS,
+    _month_expression,
     _q,
 )
 from kpi.models import LedgerMonthFact, LedgerSupplierMonthFact, LedgerTransactionFact
@@ -45,6 +47,18 @@ from suppliers.models import Contract
 
 MONTH_KEYS = ["month", "kind", "channel", "supplier_matched", "category_matched", "covered"]
 VOUCHER_KEYS = ["month", "supplier_id", "invoice", "single"]
+NOT_SINGLE = -1
+VOUCHER_SCHEMA = pa.schema(
+    [
+        ("month", pa.int32()),
+        ("supplier_id", pa.string()),
+        ("invoice", pa.string()),
+        ("single", pa.int64()),
+        ("amount", pa.int64()),
+        ("matched", pa.bool_()),
+        ("e_order", pa.bool_()),
+    ]
+)
 HUNDRED = pa.scalar(Decimal(100), pa.decimal128(3, 0))
 
 
@@ -167,11 +181,14 @@ class ImportFacts:
         )
         invoice = pc.fill_null(_combined(table.column("invoice_no")), "")
         # A line without an invoice number is a transaction of its own (kpi.compute keys it
-        # by the line's id): keyed here by its row in the file, which is unique in the batch.
+        # by the line's id): keyed here by -2 - its row in the file, unique in the batch and
+        # apart from the line ids that lines read back from the database are keyed by.
         single = pc.if_else(
             pc.equal(invoice, ""),
-            _combined(table.column("row_number")).cast(pa.int64()),
-            pa.scalar(-1, pa.int64()),
+            pc.subtract(
+                pa.scalar(-2, pa.int64()), _combined(table.column("row_number")).cast(pa.int64())
+            ),
+            pa.scalar(NOT_SINGLE, pa.int64()),
         )
         # Grouped once at the end (``vouchers``): a voucher may span chunks.
         self._vouchers.append(
@@ -227,23 +244,21 @@ class ImportFacts:
         return summed and _in_kroner(summed.rename_columns(["month", "supplier_id", "amount"]))
 
     def vouchers(self) -> pa.Table | None:
-        """(month, supplier, invoice, single → total in øre, matched, e-order)."""
+        """(month, supplier, invoice, single → amount in øre, matched, e-order)."""
         parts = [part for part in self._vouchers if part.num_rows]
         if not parts:
             return None
-        return (
-            pa.concat_tables(parts)
-            .group_by(VOUCHER_KEYS)
-            .aggregate([("amount", "sum"), ("matched", "any"), ("e_order", "any")])
-            .rename_columns([*VOUCHER_KEYS, "total", "matched", "e_order"])
-        )
+        return _vouchers(pa.concat_tables(parts))
 
-    def transaction_rows(self) -> pa.Table | None:
+    def transaction_rows(self, vouchers: pa.Table | None = None) -> pa.Table | None:
         """(year, period_kind, period, supplier_id, transactions, e_orders, spot), as
-        kpi.compute.transactions_select counts them from the lines of these vouchers."""
-        vouchers = self.vouchers()
+        kpi.compute.transactions_select counts them from the lines of these vouchers (by
+        default the import's own)."""
+        if vouchers is None:
+            vouchers = self.vouchers()
         if vouchers is None:
             return None
+        vouchers = vouchers.rename_columns([*VOUCHER_KEYS, "total", "matched", "e_order"])
         month = vouchers["month"]
         year = pc.divide(month, 100)
         periods = {
@@ -309,10 +324,12 @@ class ImportFacts:
     def complete(self) -> None:
         """The file's last chunk was given: aggregate now, while the database is still
         loading the lines (the import calls this before it waits for its COPY to end)."""
+        vouchers = self.vouchers()
         self._results = {
             "months": self.month_rows(),
             "suppliers": self.supplier_rows(),
-            "transactions": self.transaction_rows(),
+            "vouchers": vouchers,
+            "transactions": None if vouchers is None else self.transaction_rows(vouchers),
         }
         self._months, self._suppliers, self._vouchers = [], [], []
 
@@ -331,8 +348,20 @@ class ImportFacts:
         if suppliers is not None:
             _insert(LedgerSupplierMonthFact._meta.db_table, self._with_batch(suppliers))
 
-    def write_transaction_facts(self) -> None:
-        rows = self._result("transactions", self.transaction_rows)
+    def write_transaction_facts(
+        self, *, other_batch_ids: list[int] = (), years: range | None = None
+    ) -> None:
+        """INSERT the region's transaction facts of the years the import touches (its old
+        ones are deleted). ``other_batch_ids``: the region's other current batches with lines
+        in those years; their lines are read back as vouchers (the database only streams
+        them; Arrow groups them with the import's own), since one invoice may be in both."""
+        if other_batch_ids:
+            own = self._result("vouchers", self.vouchers)
+            theirs = _vouchers(_lines_as_vouchers(other_batch_ids, years))
+            both = theirs if own is None else _vouchers(pa.concat_tables([own, theirs]))
+            rows = self.transaction_rows(both) if both.num_rows else None
+        else:
+            rows = self._result("transactions", self.transaction_rows)
         if rows is not None:
             region = pa.repeat(self.region_id, rows.num_rows).cast(pa.int64())
             _insert(LedgerTransactionFact._meta.db_table, rows.add_column(0, "region_id", region))
@@ -342,6 +371,71 @@ class ImportFacts:
         return table.add_column(
             0, "region_id", pa.repeat(self.region_id, n).cast(pa.int64())
         ).add_column(0, "batch_id", pa.repeat(self.batch_id, n).cast(pa.int64()))
+
+
+def _vouchers(lines: pa.Table) -> pa.Table:
+    """Voucher rows (VOUCHER_SCHEMA) grouped by VOUCHER_KEYS: Σ øre, any matched, any e-order."""
+    return (
+        lines.group_by(VOUCHER_KEYS)
+        .aggregate([("amount", "sum"), ("matched", "any"), ("e_order", "any")])
+        .rename_columns(VOUCHER_SCHEMA.names)
+    )
+
+
+def _lines_as_vouchers(batch_ids: list[int], years: range) -> pa.Table:
+    """The counted lines of these batches in these years, as VOUCHER_SCHEMA rows (a line
+    without an invoice number keyed by its id, as in kpi.compute.transactions_select)."""
+    marks = ", ".join(["%s"] * len(batch_ids))
+    month = _month_expression("l.posting_date")
+    sql = f"""
+        SELECT {month}, l.supplier_id, l.invoice_no,
+               CASE WHEN l.invoice_no = '' THEN l.id ELSE {NOT_SINGLE} END,
+               CAST(ROUND(l.amount * 100) AS BIGINT),
+               CASE WHEN l.supplier_matched THEN 1 ELSE 0 END,
+               CASE WHEN l.order_channel = %s THEN 1 ELSE 0 END
+        FROM {_q(LINES)} l
+        WHERE l.batch_id IN ({marks}) AND NOT l.is_excluded
+          AND l.posting_date BETWEEN %s AND %s
+    """
+    params = [E_ORDER, *batch_ids, dt.date(years[0], 1, 1), dt.date(years[-1], 12, 31)]
+    text_schema = pa.schema(
+        [
+            (name, pa.int64() if name in ("matched", "e_order") else type_)
+            for name, type_ in zip(VOUCHER_SCHEMA.names, VOUCHER_SCHEMA.types, strict=True)
+        ]
+    )
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            query = connection.ops.compose_sql(sql, params)
+            buffer = io.BytesIO()
+            with cursor.cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT csv)") as copy:
+                for data in copy:
+                    buffer.write(data)
+        buffer.seek(0)
+        table = pacsv.read_csv(
+            buffer,
+            read_options=pacsv.ReadOptions(column_names=text_schema.names),
+            convert_options=pacsv.ConvertOptions(
+                column_types=text_schema,
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        table = pa.table(
+            [
+                pa.array([row[i] for row in rows], type_)
+                for i, type_ in enumerate(text_schema.types)
+            ],
+            schema=text_schema,
+        )
+    return table.set_column(5, "matched", pc.not_equal(table["matched"], 0)).set_column(
+        6, "e_order", pc.not_equal(table["e_order"], 0)
+    )
 
 
 def _in_kroner(table: pa.Table) -> pa.Table:

@@ -4,8 +4,8 @@
 Each seed draws the world of tests/kpi/test_facts.py (contracts from joint tenders and
 alone, starting mid-month, an exclusion rule and a supplier mapping rule), then imports
 Danish CSV extracts: a whole year that a region holds alone (its transactions are counted
-from the streamed vouchers), a month inside a year other batches hold (line facts from the
-stream, transactions recounted from the lines), and a whole-year replacement. After each,
+from the streamed vouchers), a month inside a year another batch holds (that batch's lines
+of the year are read back and counted with the stream's), and a whole-year replacement. After each,
 the stored facts must equal a rebuild from the lines, and every KPI figure must equal the
 line-level reference.
 """
@@ -84,27 +84,39 @@ def test_facts_from_the_streamed_import_equal_the_facts_from_its_lines(seed, reg
         streamed.append(table.num_rows)
         return real_add(self, table)
 
-    def write(self):
+    def write(self, **kwargs):
         counted_from_stream.append(self.batch_id)
-        return real_write(self)
+        return real_write(self, **kwargs)
 
+    read_back = []
+    real_read = import_facts._lines_as_vouchers
+
+    def read(batch_ids, years):
+        read_back.append((list(batch_ids), list(years)))
+        return real_read(batch_ids, years)
+
+    monkeypatch.setattr(import_facts, "_lines_as_vouchers", read)
     monkeypatch.setattr(import_facts.ImportFacts, "add", add)
     monkeypatch.setattr(import_facts.ImportFacts, "write_transaction_facts", write)
 
     # RM's first extract of 2026: the region holds that year alone
     year = import_file(rm, _extract(rng, dt.date(2026, 1, 1), dt.date(2026, 11, 30), 240))
     assert year.status == ImportBatch.Status.DONE, year.errors
-    assert sum(streamed) == 240 and counted_from_stream == [year.pk]
+    assert sum(streamed) == 240 and counted_from_stream == [year.pk] and read_back == []
     assert LedgerTransactionFact.objects.filter(region=rm, year=2026).exists()
     _same_as_the_lines()
 
-    # a corrected March 2025 for RM, inside the year its world batch holds: the line facts
-    # come from the stream, the year's transactions are recounted from the lines
+    # a corrected March 2025 for RM, inside the year its world batch holds: that batch's
+    # lines of 2025 are read back (invoices may span both) and counted with the stream's
     march = import_file(
         rm, _extract(rng, dt.date(2025, 3, 1), dt.date(2025, 3, 31), 60), name="marts.csv"
     )
     assert march.status == ImportBatch.Status.DONE, march.errors
-    assert counted_from_stream == [year.pk]
+    world_2025 = ImportBatch.objects.exclude(pk=march.pk).get(
+        region=rm, is_current=True, period_start__year=2025
+    )
+    assert counted_from_stream == [year.pk, march.pk]
+    assert read_back == [([world_2025.pk], [2025])]
     _same_as_the_lines()
 
     # RSD's 2024 replaced whole by a new extract (declared period): alone again
@@ -116,7 +128,8 @@ def test_facts_from_the_streamed_import_equal_the_facts_from_its_lines(seed, reg
         period_end=dt.date(2024, 12, 31),
     )
     assert replacement.status == ImportBatch.Status.DONE, replacement.errors
-    assert counted_from_stream == [year.pk, replacement.pk]
+    assert counted_from_stream == [year.pk, march.pk, replacement.pk]
+    assert len(read_back) == 1
     _same_as_the_lines()
 
 
