@@ -325,8 +325,13 @@ def series_for(
     keys: list[str] | tuple[str, ...],
     period_kinds: tuple[str, ...] = (definitions.YEAR, definitions.MONTH),
 ) -> dict[str, list[KpiSnapshot]]:
-    """Key → that key's current snapshots over time (region None: the collaboration), one query."""
-    qs = KpiSnapshot.objects.filter(is_current=True, key__in=keys, period_kind__in=period_kinds)
+    """Key → that key's current snapshots over time (region None: the collaboration), one query.
+
+    Only what the trend charts and tables read: several hundred rows per page, so the JSON
+    details (parsed per row) are left in the database."""
+    qs = KpiSnapshot.objects.filter(
+        is_current=True, key__in=keys, period_kind__in=period_kinds
+    ).only("key", "region_id", "period_kind", "period_start", "period_label", "value", "available")
     qs = qs.filter(region=region) if region is not None else qs.filter(region__isnull=True)
     result: dict[str, list[KpiSnapshot]] = {key: [] for key in keys}
     for snapshot in qs.order_by("key", "period_kind", "period_start"):
