@@ -259,41 +259,54 @@ class ImportFacts:
         if vouchers is None:
             return None
         vouchers = vouchers.rename_columns([*VOUCHER_KEYS, "total", "matched", "e_order"])
-        month = vouchers["month"]
-        year = pc.divide(month, 100)
-        periods = {
-            "m": month,
-            "q": pc.add(
-                pc.multiply(year, 10),
-                pc.divide(pc.add(pc.subtract(month, pc.multiply(year, 100)), 2), 3),
-            ),
-            "y": year,
-        }
+        by_period = {"m": vouchers.append_column("period", vouchers["month"])}
+        # A voucher spanning months counts once in its quarter and its year, on its total
+        # there. The year's vouchers first; a voucher whose months lie in one quarter is
+        # also that quarter's as it is, and only the few that span quarters are regrouped.
+        keys = ["year", "supplier_id", "invoice", "single"]
+        yearly = (
+            vouchers.append_column("year", _year(vouchers["month"]))
+            .group_by(keys, use_threads=False)
+            .aggregate(
+                [
+                    ("total", "sum"),
+                    ("matched", "any"),
+                    ("e_order", "any"),
+                    ("month", "min"),
+                    ("month", "max"),
+                ]
+            )
+            .rename_columns([*keys, "total", "matched", "e_order", "first", "last"])
+        )
+        by_period["y"] = yearly.append_column("period", yearly["year"])
+        first_quarter, last_quarter = _quarter(yearly["first"]), _quarter(yearly["last"])
+        one_quarter = pc.equal(first_quarter, last_quarter)
+        quarterly = yearly.append_column("period", first_quarter).filter(one_quarter)
+        spanning = yearly.filter(pc.invert(one_quarter)).select(keys)
+        if spanning.num_rows:
+            regrouped = ["period", "supplier_id", "invoice", "single"]
+            split = _spanning_quarters(vouchers, spanning, keys)
+            quarterly = pa.concat_tables(
+                [quarterly.select([*regrouped, "total", "matched", "e_order"]), split],
+            )
+        by_period["q"] = quarterly
         divisor = {"m": 100, "q": 10, "y": 1}
-        regrouped = ["period", "supplier_id", "invoice", "single"]
         counted = []
-        for kind, period in periods.items():
-            per_period = vouchers.append_column("period", period.cast(pa.int32()))
-            if kind != "m":
-                # a voucher spanning months counts once in its quarter and its year
-                per_period = (
-                    per_period.group_by(regrouped)
-                    .aggregate([("total", "sum"), ("matched", "any"), ("e_order", "any")])
-                    .rename_columns([*regrouped, "total", "matched", "e_order"])
-                )
+        for kind in ("m", "q", "y"):
+            per_period = by_period[kind]
             spot = pc.and_(
                 pc.greater(per_period["total"], 0),
                 pc.invert(per_period["matched"]),
             )
             flags = pa.table(
                 {
-                    "period": per_period["period"],
+                    "period": per_period["period"].cast(pa.int32()),
                     "supplier_id": per_period["supplier_id"],
                     "e_order": per_period["e_order"].cast(pa.int64()),
                     "spot": spot.cast(pa.int64()),
                 }
             )
-            grouped = flags.group_by(["period", "supplier_id"]).aggregate(
+            grouped = flags.group_by(["period", "supplier_id"], use_threads=False).aggregate(
                 [([], "count_all"), ("e_order", "sum"), ("spot", "sum")]
             )
             n = grouped.num_rows
@@ -373,10 +386,36 @@ class ImportFacts:
         ).add_column(0, "batch_id", pa.repeat(self.batch_id, n).cast(pa.int64()))
 
 
+def _year(month):
+    return pc.divide(month, 100).cast(pa.int32())
+
+
+def _quarter(month):
+    """yyyymm → yyyyq (kpi.compute._period_expression)."""
+    year = pc.divide(month, 100)
+    in_year = pc.subtract(month, pc.multiply(year, 100))
+    return pc.add(pc.multiply(year, 10), pc.divide(pc.add(in_year, 2), 3)).cast(pa.int32())
+
+
+def _spanning_quarters(vouchers: pa.Table, spanning: pa.Table, keys: list[str]) -> pa.Table:
+    """The month vouchers of ``spanning`` (year vouchers over two or more quarters), regrouped
+    by quarter: (period, supplier_id, invoice, single, total, matched, e_order)."""
+    months = vouchers.append_column("year", _year(vouchers["month"])).join(
+        spanning, keys=keys, join_type="inner", use_threads=False
+    )
+    regrouped = ["period", "supplier_id", "invoice", "single"]
+    return (
+        months.append_column("period", _quarter(months["month"]))
+        .group_by(regrouped, use_threads=False)
+        .aggregate([("total", "sum"), ("matched", "any"), ("e_order", "any")])
+        .rename_columns([*regrouped, "total", "matched", "e_order"])
+    )
+
+
 def _vouchers(lines: pa.Table) -> pa.Table:
     """Voucher rows (VOUCHER_SCHEMA) grouped by VOUCHER_KEYS: Σ øre, any matched, any e-order."""
     return (
-        lines.group_by(VOUCHER_KEYS)
+        lines.group_by(VOUCHER_KEYS, use_threads=False)
         .aggregate([("amount", "sum"), ("matched", "any"), ("e_order", "any")])
         .rename_columns(VOUCHER_SCHEMA.names)
     )
