@@ -273,7 +273,7 @@ def batch_switched_in(
             _insert_line_facts([batch.pk])
         else:
             collected.write_line_facts()
-        if collected is not None:
+        if collected is not None and collected.counts_transactions:
             # Counted from its vouchers as they streamed, with those of the region's other
             # lines in these years (read back, not grouped, by the database), if any.
             _delete_transactions([batch.region_id], years)

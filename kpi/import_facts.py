@@ -48,6 +48,11 @@ from suppliers.models import Contract
 MONTH_KEYS = ["month", "kind", "channel", "supplier_matched", "category_matched", "covered"]
 VOUCHER_KEYS = ["month", "supplier_id", "invoice", "single"]
 NOT_SINGLE = -1
+# The memory bound: partial groups are summed into one every this many chunks, and the
+# vouchers are grouped once they pass this many rows; a file with still more vouchers
+# (many millions of lines) has its transactions recounted from the lines by kpi.facts.
+COMPACT_EVERY = 16
+VOUCHER_ROWS_LIMIT = 3_000_000
 VOUCHER_SCHEMA = pa.schema(
     [
         ("month", pa.int32()),
@@ -89,7 +94,7 @@ class ImportFacts:
         self._cover = self._cover_table(categories)
         self._months: list[pa.Table] = []
         self._suppliers: list[pa.Table] = []
-        self._vouchers: list[pa.Table] = []
+        self._vouchers: list[pa.Table] | None = []
         self._results: dict | None = None
 
     @staticmethod
@@ -190,6 +195,9 @@ class ImportFacts:
             ),
             pa.scalar(NOT_SINGLE, pa.int64()),
         )
+        if self._vouchers is None:  # too many to hold: the lines will be recounted
+            self._compact()
+            return
         # Grouped once at the end (``vouchers``): a voucher may span chunks.
         self._vouchers.append(
             pa.table(
@@ -204,6 +212,22 @@ class ImportFacts:
                 }
             ).filter(counted)
         )
+        self._compact()
+
+    def _compact(self) -> None:
+        """Keep the memory bounded whatever the file's size (see COMPACT_EVERY)."""
+        if len(self._months) >= COMPACT_EVERY:
+            self._months = [_resummed(self._months, MONTH_KEYS, ["count_all", "amount_sum"])]
+        if len(self._suppliers) >= COMPACT_EVERY:
+            self._suppliers = [_resummed(self._suppliers, ["month", "supplier_id"], ["amount_sum"])]
+        if self._vouchers and sum(part.num_rows for part in self._vouchers) > VOUCHER_ROWS_LIMIT:
+            grouped = _vouchers(pa.concat_tables(self._vouchers))
+            self._vouchers = [grouped] if grouped.num_rows <= VOUCHER_ROWS_LIMIT // 2 else None
+
+    @property
+    def counts_transactions(self) -> bool:
+        """Whether it holds the vouchers to count the transactions from (not too many)."""
+        return self._vouchers is not None
 
     def _covered(self, category_id, dates, excluded):
         """kpi.facts: a line not excluded whose category a contract covers on its date."""
@@ -245,7 +269,7 @@ class ImportFacts:
 
     def vouchers(self) -> pa.Table | None:
         """(month, supplier, invoice, single → amount in øre, matched, e-order)."""
-        parts = [part for part in self._vouchers if part.num_rows]
+        parts = [part for part in self._vouchers or [] if part.num_rows]
         if not parts:
             return None
         return _vouchers(pa.concat_tables(parts))
@@ -344,7 +368,8 @@ class ImportFacts:
             "vouchers": vouchers,
             "transactions": None if vouchers is None else self.transaction_rows(vouchers),
         }
-        self._months, self._suppliers, self._vouchers = [], [], []
+        self._months, self._suppliers = [], []
+        self._vouchers = None if self._vouchers is None else []
 
     def _result(self, name: str, compute) -> pa.Table | None:
         return compute() if self._results is None else self._results[name]
@@ -409,6 +434,16 @@ def _spanning_quarters(vouchers: pa.Table, spanning: pa.Table, keys: list[str]) 
         .group_by(regrouped, use_threads=False)
         .aggregate([("total", "sum"), ("matched", "any"), ("e_order", "any")])
         .rename_columns([*regrouped, "total", "matched", "e_order"])
+    )
+
+
+def _resummed(parts: list[pa.Table], keys: list[str], sums: list[str]) -> pa.Table:
+    """Partial groups summed into one table with the same columns."""
+    return (
+        pa.concat_tables(parts)
+        .group_by(keys, use_threads=False)
+        .aggregate([(name, "sum") for name in sums])
+        .rename_columns([*keys, *sums])
     )
 
 

@@ -148,3 +148,35 @@ def test_a_rule_changed_during_the_import_makes_the_facts_come_from_the_lines(re
     assert batch.status == ImportBatch.Status.DONE, batch.errors
     assert written == []
     _same_as_the_lines()
+
+
+def test_a_file_with_more_vouchers_than_it_holds_has_its_transactions_recounted(
+    regions, monkeypatch
+):
+    """The memory bound: partial groups are summed as they come, and past the voucher limit
+    the stream keeps the line facts only; the transactions are recounted from the lines."""
+    rng = random.Random(11)
+    _world(rng, regions)
+    monkeypatch.setattr(import_facts, "COMPACT_EVERY", 1)
+    monkeypatch.setattr(import_facts, "VOUCHER_ROWS_LIMIT", 20)
+    counted = []
+    real_write = import_facts.ImportFacts.write_transaction_facts
+    monkeypatch.setattr(
+        import_facts.ImportFacts,
+        "write_transaction_facts",
+        lambda self, **kwargs: counted.append(self) or real_write(self, **kwargs),
+    )
+    written = []
+    real_lines = import_facts.ImportFacts.write_line_facts
+    monkeypatch.setattr(
+        import_facts.ImportFacts,
+        "write_line_facts",
+        lambda self: written.append(self) or real_lines(self),
+    )
+    batch = import_file(
+        regions["RSD"], _extract(rng, dt.date(2026, 1, 1), dt.date(2026, 6, 30), 200)
+    )
+    assert batch.status == ImportBatch.Status.DONE, batch.errors
+    assert len(written) == 1 and not written[0].counts_transactions
+    assert counted == []
+    _same_as_the_lines()
