@@ -12,6 +12,7 @@ drill-downs are the only reads of ledger lines. Rights are asked of rfi.permissi
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlencode
@@ -19,7 +20,7 @@ from urllib.parse import urlencode
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from kpi import definitions as d
@@ -122,7 +123,13 @@ def target_text(target, unit: str) -> str:
 
 
 def month_label(month: int) -> str:
-    return formats.date_format(dt.date(2000, month, 1), "M")
+    return _month_labels(translation.get_language())[month - 1]
+
+
+@functools.cache
+def _month_labels(language: str | None) -> tuple[str, ...]:
+    """The twelve short month names in a language (asked for hundreds of times a page)."""
+    return tuple(formats.date_format(dt.date(2000, m, 1), "M") for m in range(1, 13))
 
 
 # Scope: which region and year ---------------------------------------------------------------
