@@ -24,7 +24,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Max, Q
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _t
 
@@ -868,15 +868,41 @@ FINISHED_IMPORTS = (ImportBatch.Status.DONE, ImportBatch.Status.SUPERSEDED)
 REFRESH_TASK = "kpi.recompute_region"
 
 
+def _last_finished(region_ref) -> QuerySet:
+    """The region's finished imports, the one that finished last first. By finishing time,
+    not id: a retried import (a killed worker) finishes after uploads sent later, and the
+    figures must follow it too. One region's switch-ins are serialised, so their finishing
+    times are in commit order."""
+    return ImportBatch.objects.filter(region=region_ref, status__in=FINISHED_IMPORTS).order_by(
+        F("finished_at").desc(nulls_last=True), "-pk"
+    )
+
+
 def latest_imports() -> dict[int, int]:
     """The id of each region's latest finished import (done, or since replaced)."""
     rows = (
-        ImportBatch.objects.filter(status__in=FINISHED_IMPORTS)
-        .values("region_id")
-        .annotate(latest=Max("pk"))
-        .values_list("region_id", "latest")
+        Region.objects.annotate(latest=Subquery(_last_finished(OuterRef("pk")).values("pk")[:1]))
+        .filter(latest__isnull=False)
+        .values_list("pk", "latest")
     )
     return dict(rows)
+
+
+def _finished_later(batch_id: int | None, than: int | None) -> bool:
+    """Whether import ``batch_id`` finished after import ``than`` (None: none)."""
+    if batch_id is None or batch_id == than:
+        return False
+    if than is None:
+        return True
+    times = dict(
+        ImportBatch.objects.filter(pk__in=[batch_id, than]).values_list("pk", "finished_at")
+    )
+    never = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+    def order(pk: int) -> tuple:
+        return (times.get(pk) or never, pk)
+
+    return order(batch_id) > order(than)
 
 
 def freshness_record(as_of: dict[int, int], *, region: Region | None) -> None:
@@ -894,7 +920,7 @@ def freshness_record(as_of: dict[int, int], *, region: Region | None) -> None:
         )
         if created:
             continue
-        if row.batch_id is None or (batch_id or 0) >= row.batch_id:
+        if row.batch_id is None or _finished_later(batch_id, row.batch_id):
             row.batch_id = batch_id
         row.computed_at = now
         row.refresh_sent_at = None
@@ -911,16 +937,12 @@ class Freshness:
 
     @property
     def stale(self) -> bool:
-        return self.latest_batch is not None and (self.as_of_batch or 0) < self.latest_batch
+        """An import finished after the one the figures are as of (kpi.services.latest_imports)."""
+        return self.latest_batch is not None and self.as_of_batch != self.latest_batch
 
 
 def freshness_for(region: Region) -> Freshness:
-    latest = (
-        ImportBatch.objects.filter(region=region, status__in=FINISHED_IMPORTS)
-        .order_by("-pk")
-        .values_list("pk", "finished_at")
-        .first()
-    )
+    latest = _last_finished(region).values_list("pk", "finished_at").first()
     row = KpiFreshness.objects.filter(region=region).values_list("batch_id", flat=True).first()
     return Freshness(
         as_of_batch=row,
@@ -951,7 +973,7 @@ def kpi_refresh_owed(*, now: dt.datetime | None = None) -> list[int]:
     sent = []
     for region_id, batch_id in sorted(latest.items()):
         row = known.get(region_id)
-        if region_id not in active or (row and (row.batch_id or 0) >= batch_id):
+        if region_id not in active or (row and row.batch_id == batch_id):
             continue
         when = finished.get(batch_id)
         if when and when > now - grace:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from kpi import services, tasks
 from kpi.models import KpiFreshness, KpiRun
 from rfi.tasks import BrokerUnavailable
+from spend.models import ImportBatch
 from tests.conftest import client_for
 from tests.kpi import kpi_data
 from tests.spend import spend_data as sd
@@ -59,6 +60,29 @@ def test_an_import_without_its_refresh_leaves_the_figures_stale_until_the_sweep(
     assert KpiFreshness.objects.get(region=rm).batch_id == batch.pk
     assert services.freshness_for(rm).stale is False
     assert tasks.refresh_owed() == []
+
+
+def test_an_older_upload_finishing_last_is_noticed_too(world):
+    """A retried import (its worker was killed) finishes after uploads sent later: the
+    figures must follow it, though a newer batch id was refreshed already."""
+    rm = world.regions["RM"]
+    rm.import_batches.update(finished_at=timezone.now() - dt.timedelta(hours=1))
+    retried = sd.batch(rm, current=False, year=2023, status=ImportBatch.Status.RUNNING)
+    newer = _new_import(rm, minutes_ago=10)
+    services.kpi_recompute(region=rm)
+    assert KpiFreshness.objects.get(region=rm).batch_id == newer.pk
+    assert services.freshness_for(rm).stale is False
+
+    # the retry finishes after the newer upload, and its own refresh was lost
+    retried.status = ImportBatch.Status.DONE
+    retried.finished_at = timezone.now() - dt.timedelta(minutes=5)
+    retried.save(update_fields=["status", "finished_at"])
+    assert retried.pk < newer.pk
+
+    assert services.freshness_for(rm).stale is True
+    assert tasks.refresh_owed() == [rm.pk]
+    assert KpiFreshness.objects.get(region=rm).batch_id == retried.pk
+    assert services.freshness_for(rm).stale is False
 
 
 def test_a_just_finished_import_gets_its_own_refresh_first(world):
