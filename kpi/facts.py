@@ -52,6 +52,7 @@ from kpi.compute import (
 )
 from kpi.import_facts import ImportFacts
 from kpi.models import LedgerMonthFact, LedgerSupplierMonthFact, LedgerTransactionFact
+from spend import selectors as spend_selectors
 from spend.models import ImportBatch
 from suppliers.models import Contract
 
@@ -232,11 +233,10 @@ def _recount_transactions(region_ids: list[int] | None, years: Iterable[int] | N
 def _others_in_years(batch: ImportBatch, years: range) -> list[int]:
     """The region's other current batches that may hold lines in these years."""
     return list(
-        ImportBatch.objects.filter(
+        spend_selectors.current_batches_overlapping(
             region_id=batch.region_id,
-            is_current=True,
-            period_start__lte=dt.date(years[-1], 12, 31),
-            period_end__gte=dt.date(years[0], 1, 1),
+            start=dt.date(years[0], 1, 1),
+            end=dt.date(years[-1], 12, 31),
         )
         .exclude(pk=batch.pk)
         .order_by("pk")

@@ -250,22 +250,19 @@ class ImportFacts:
 
     # The results -------------------------------------------------------------------------------
 
-    @staticmethod
-    def _summed(parts: list[pa.Table], keys: list[str], aggregates: list) -> pa.Table | None:
-        parts = [part for part in parts if part.num_rows]
+    def month_rows(self) -> pa.Table | None:
+        parts = [part for part in self._months if part.num_rows]
         if not parts:
             return None
-        return pa.concat_tables(parts).group_by(keys, use_threads=False).aggregate(aggregates)
-
-    def month_rows(self) -> pa.Table | None:
-        summed = self._summed(
-            self._months, MONTH_KEYS, [("count_all", "sum"), ("amount_sum", "sum")]
-        )
-        return summed and _in_kroner(summed.rename_columns([*MONTH_KEYS, "lines", "amount"]))
+        summed = _resummed(parts, MONTH_KEYS, ["count_all", "amount_sum"])
+        return _in_kroner(summed.rename_columns([*MONTH_KEYS, "lines", "amount"]))
 
     def supplier_rows(self) -> pa.Table | None:
-        summed = self._summed(self._suppliers, ["month", "supplier_id"], [("amount_sum", "sum")])
-        return summed and _in_kroner(summed.rename_columns(["month", "supplier_id", "amount"]))
+        parts = [part for part in self._suppliers if part.num_rows]
+        if not parts:
+            return None
+        summed = _resummed(parts, ["month", "supplier_id"], ["amount_sum"])
+        return _in_kroner(summed.rename_columns(["month", "supplier_id", "amount"]))
 
     def vouchers(self) -> pa.Table | None:
         """(month, supplier, invoice, single → amount in øre, matched, e-order)."""
@@ -348,15 +345,6 @@ class ImportFacts:
                 )
             )
         return pa.concat_tables(counted)
-
-    def years(self) -> set[int]:
-        return {
-            int(month) // 100
-            for part in self._months
-            for month in pc.unique(part["month"]).to_pylist()
-        }
-
-    # Writing ----------------------------------------------------------------------------------
 
     def complete(self) -> None:
         """The file's last chunk was given: aggregate now, while the database is still

@@ -65,6 +65,14 @@ def current_batches(*, region: Region | None = None) -> QuerySet[ImportBatch]:
     return batches
 
 
+def current_batches_overlapping(*, region_id: int, start: dt.date, end: dt.date) -> QuerySet:
+    """The region's current batches whose period overlaps ``start``–``end`` (their lines lie
+    inside their periods): the ones a switch-in for that period touches."""
+    return ImportBatch.objects.filter(
+        region_id=region_id, is_current=True, period_start__lte=end, period_end__gte=start
+    )
+
+
 def spend_lines(
     *, region: Region | None = None, year: int | None = None, include_excluded: bool = False
 ) -> QuerySet[LedgerLine]:
@@ -588,9 +596,9 @@ def stored_lines_by_month(
     that the lines are read by their batch's index and a region without any stored lines in
     the period costs no scan of the line table (a join on is_current scanned every line)."""
     batch_ids = list(
-        ImportBatch.objects.filter(
-            region_id=region_id, is_current=True, period_start__lte=end, period_end__gte=start
-        ).values_list("pk", flat=True)
+        current_batches_overlapping(region_id=region_id, start=start, end=end).values_list(
+            "pk", flat=True
+        )
     )
     if not batch_ids:
         return {}

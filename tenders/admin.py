@@ -224,10 +224,9 @@ class CandidateAreaAdmin(SimpleHistoryAdmin):
         return permissions.can_manage_plan_settings(request.user)
 
 
-@admin.register(ScoreSheet)
-class ScoreSheetAdmin(SimpleHistoryAdmin):
-    list_display = ["candidate", "scorer", "with_other_body", "updated_at"]
-    list_filter = ["with_other_body"]
+class RecordedByServicesAdmin(SimpleHistoryAdmin):
+    """Read-only: the services write these with rules an admin form does not check; the
+    secretariat may delete a wrong one."""
 
     def has_view_permission(self, request, obj=None):
         return permissions.can_view_internal_pages(request.user)
@@ -240,6 +239,12 @@ class ScoreSheetAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return permissions.can_manage_plan_settings(request.user)
+
+
+@admin.register(ScoreSheet)
+class ScoreSheetAdmin(RecordedByServicesAdmin):
+    list_display = ["candidate", "scorer", "with_other_body", "updated_at"]
+    list_filter = ["with_other_body"]
 
 
 @admin.register(SavingsRecord)
@@ -264,22 +269,10 @@ class SavingsRecordAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(SavingsPlan)
-class SavingsPlanAdmin(SimpleHistoryAdmin):
+class SavingsPlanAdmin(RecordedByServicesAdmin):
     """Read-only here: plans are kept on the savings page (services.savings_plan_set)."""
 
     list_display = ["region", "year", "owner", "forecast", "updated_at"]
     list_filter = ["year", "region"]
     search_fields = ["owner__username", "owner__first_name", "owner__last_name", "note"]
     list_select_related = ["region", "owner"]
-
-    def has_view_permission(self, request, obj=None):
-        return permissions.can_view_internal_pages(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return permissions.can_manage_plan_settings(request.user)

@@ -40,7 +40,7 @@ from rfi import permissions
 from rfi.models import Category, Region
 from rfi.tasks import BrokerUnavailable, enqueue
 from rfi.validation import plausible_dates
-from spend import matching, signals
+from spend import matching, selectors, signals
 from spend.importer import detect, load
 from spend.importer.columns import map_columns
 from spend.importer.errors import ErrorSink, ImportRefused
@@ -845,13 +845,8 @@ def _switch_in(
         # Serialises switches of one region (SQLite: the IMMEDIATE transaction does).
         list(Region.objects.select_for_update().filter(pk=batch.region_id))
         overlapping = list(
-            ImportBatch.objects.select_for_update()
-            .filter(
-                region_id=batch.region_id,
-                is_current=True,
-                period_start__lte=end,
-                period_end__gte=start,
-            )
+            selectors.current_batches_overlapping(region_id=batch.region_id, start=start, end=end)
+            .select_for_update()
             .exclude(pk=batch.pk)
             .order_by("pk")
         )
