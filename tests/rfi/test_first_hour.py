@@ -106,6 +106,44 @@ def test_the_install_prints_what_it_does():
     ]
 
 
+def test_ci_installs_with_uv_and_falls_back_to_pip_when_uv_fails(monkeypatch, tmp_path, capsys):
+    # given: a fresh environment, CI asking for uv (DEV_INSTALLER=uv, as .ci/run sets it)
+    venv = tmp_path / ".venv"
+    (venv / "bin").mkdir(parents=True)
+    monkeypatch.setattr(dev, "VENV", venv)
+    monkeypatch.setattr(dev, "PYTHON", venv / "bin" / "python")
+    (venv / "bin" / "python").write_text("")
+    monkeypatch.setenv("DEV_INSTALLER", "uv")
+    commands, pip_installs = [], []
+    monkeypatch.setattr(dev, "_pip_install", pip_installs.append)
+
+    class Done:
+        def __init__(self, code):
+            self.returncode = code
+
+    def run_ok(command, **kwargs):
+        commands.append(command)
+        return Done(0)
+
+    # when uv installs the requirements
+    monkeypatch.setattr(dev.subprocess, "run", run_ok)
+    dev.ensure_environment("requirements-dev.txt")
+
+    # then: uv was fetched with pip and ran on the pinned file; pip did not install them
+    assert commands[0][-1] == "uv"
+    assert commands[1][:3] == [str(venv / "bin" / "uv"), "pip", "install"]
+    assert commands[1][-1].endswith("requirements-dev.txt")
+    assert pip_installs == []
+    assert "installed by uv" in capsys.readouterr().out
+    assert (venv / ".installed-requirements-dev.txt").exists()
+
+    # when uv fails on a changed file, pip installs it as it always did
+    (venv / ".installed-requirements-dev.txt").unlink()
+    monkeypatch.setattr(dev.subprocess, "run", lambda command, **kwargs: Done(1))
+    dev.ensure_environment("requirements-dev.txt")
+    assert pip_installs == ["requirements-dev.txt"]
+
+
 def _fake_program(folder: Path, name: str) -> Path:
     path = folder / name
     path.write_text("#!/bin/sh\nexit 0\n")
