@@ -4,7 +4,8 @@ Every GET page of the permission matrix (tests/rfi/test_permission_matrix.py) th
 persona may open is loaded in a real browser at both widths, and the page itself must
 never be wider than the window: wide tables scroll inside their own box, and the
 navigation folds into a menu. API, admin, POST-only, redirect and download routes are
-left out: they are not pages. At 1,366 px the "Log ud" button stays on one line.
+left out: they are not pages. At 1,366 px the "Log ud" button stays on one line. At 390
+px every table's caption is in sight: it must not scroll away with its table.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from django.urls import reverse
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import PASSWORD, captions_cut_off
 from tests.rfi.test_permission_matrix import ADMIN_NAMESPACE, ROUTES, Access, expected
 
 pytestmark = pytest.mark.e2e
@@ -139,7 +140,7 @@ def test_no_page_scrolls_sideways_at_phone_or_laptop_width(
     urls = _pages(persona, regions)
     assert len(urls) >= 5, urls
 
-    too_wide = []
+    too_wide, cut_off = [], []
     for width in WIDTHS:
         context = e2e_browser.new_context(
             base_url=live_server.url, viewport={"width": width, "height": 800}
@@ -154,10 +155,13 @@ def test_no_page_scrolls_sideways_at_phone_or_laptop_width(
         for url in urls:
             if problem := _too_wide(page, url, width, persona):
                 too_wide.append(f"{width} px {problem}")
+            if width < 768 and (captions := captions_cut_off(page)):
+                cut_off.append(f"{url}: {'; '.join(captions)}")
         context.close()
 
     # then
     assert not too_wide, "pages wider than the window:\n" + "\n".join(too_wide)
+    assert not cut_off, "table captions out of sight on a phone:\n" + "\n".join(cut_off)
 
 
 @pytest.mark.parametrize("width", WIDTHS)
