@@ -29,7 +29,8 @@ class CategoryForm(forms.Form):
 def _amount(typed: str, language: str = "da"):
     with translation.override(language):
         form = AmountForm({"amount": typed})
-        return form.cleaned_data["amount"] if form.is_valid() else form.errors["amount"]
+        # the messages are lazy: read them in the language asked for, not after it
+        return form.cleaned_data["amount"] if form.is_valid() else list(form.errors["amount"])
 
 
 @pytest.mark.parametrize(
