@@ -204,3 +204,52 @@ def test_the_menu_folds_on_a_phone_and_log_out_stays_on_one_line(
         )
         assert box["height"] < 2 * line_height + padding - 1, (box, line_height, padding)
     context.close()
+
+
+# The longest title the forms take, in one unbroken word (a URL, a file name, a string of
+# product codes): on a phone it must wrap, not push the page sideways.
+LONG_WORD = "Kateterfikseringsplaster" * 12 + "x" * 12  # 300 characters
+
+
+def test_a_title_of_one_long_word_wraps_on_a_phone(
+    e2e_browser, live_server, transactional_db, regions, log_in
+):
+    # given: a public joint tender and a UFO candidate area, each titled with one long word
+    from tenders.models import CandidateArea
+    from tests.public.conftest import build_plan
+
+    plan = build_plan(regions)
+    tender = plan["sutures"]
+    tender.title = LONG_WORD
+    tender.save(update_fields=["title"])
+    user = _user("secretariat", regions)
+    candidate = CandidateArea.objects.create(
+        title=LONG_WORD,
+        category=tender.category,
+        plan_year=2027,
+        proposer_region=regions["RM"],
+        proposed_by=user,
+    )
+    assert len(LONG_WORD) == CandidateArea._meta.get_field("title").max_length
+
+    context = e2e_browser.new_context(
+        base_url=live_server.url, viewport={"width": 390, "height": 800}
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    log_in(page, user.get_username())
+    expect(page).not_to_have_url(re.compile(r"/login/"))
+
+    # when / then: every page showing the title fits the window
+    too_wide = []
+    for url in (
+        f"/udbud/{tender.reference}/",
+        f"/fup/sag/{tender.reference}/",
+        f"/fup/ufo/{candidate.pk}/",
+        f"/fup/ufo/{candidate.pk}/beslut/",
+    ):
+        if problem := _too_wide(page, url, 390, "secretariat"):
+            too_wide.append(problem)
+        expect(page.get_by_role("heading", level=1)).to_contain_text(LONG_WORD[:40])
+    context.close()
+    assert not too_wide, "pages wider than the window:\n" + "\n".join(too_wide)
