@@ -32,11 +32,13 @@ class DateInput(forms.DateInput):
 
     def format_value(self, value):
         """An ISO date, or nothing: a date input's value may hold no other text (valid HTML;
-        a browser would blank it anyway). A form sent back with "31-02-2026" shows the field
-        empty, with its error."""
+        a browser would blank it anyway). A date typed the Danish way ("31-12-2026", from a
+        browser without a date picker) comes back as the same date in ISO, so a form sent
+        back for another field's error keeps it; "31-02-2026" shows the field empty, with
+        its error."""
         value = super().format_value(value)
         if isinstance(value, str) and not _is_iso_date(value):
-            return None
+            return _typed_date_as_iso(value)
         return value
 
 
@@ -45,6 +47,15 @@ def _is_iso_date(text: str) -> bool:
         return bool(ISO_DATE.fullmatch(text)) and bool(dt.date.fromisoformat(text))
     except ValueError:
         return False
+
+
+def _typed_date_as_iso(text: str) -> str | None:
+    """The date in ``text`` read as a DateField reads it in this language, as ISO."""
+    try:
+        date = forms.DateField(required=False).to_python(text)
+    except ValidationError:
+        return None
+    return date.isoformat() if date else None
 
 
 # Danish 1.250.000,50 or 1250000,50; English 1,250,000.50 or 1250000.50; or whole numbers.
