@@ -9,7 +9,9 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.forms.renderers import DjangoTemplates
 from django.utils import formats
 from django.utils.translation import gettext
@@ -198,6 +200,19 @@ def check_with_service(
         check()
     except ValidationError as error:
         apply_service_errors(form, error, field_map)
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, with the username's length checked on the server too.
+
+    Django caps it in the browser only (maxlength): a longer username, sent by a script,
+    went on to the lockout's records (django-axes, 255 characters), a server error.
+    """
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
 
 
 class AuditFilterForm(forms.Form):

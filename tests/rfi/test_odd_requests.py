@@ -47,3 +47,18 @@ def test_odd_but_harmless_characters_are_answered_and_shown_escaped(client, regi
         assert response.status_code == 200, typed
         assert escape(typed) in response.content.decode(), typed
     assert "<script>alert(1)</script>" not in response.content.decode()
+
+
+def test_a_login_with_a_pasted_essay_for_a_username_is_refused_on_the_field(client, db):
+    # Django's login form caps the username in the browser only (maxlength); the attempt
+    # went on to the lockout's records, whose username column holds 255 characters (a
+    # server error on PostgreSQL).
+    from axes.models import AccessAttempt
+
+    response = client.post("/login/", {"username": "x" * 5000, "password": "forkert"})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["username"] == [
+        "Denne værdi må højst have 150 tegn (den har 5000)."
+    ]
+    assert not AccessAttempt.objects.exists()
