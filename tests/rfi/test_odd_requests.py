@@ -62,3 +62,13 @@ def test_a_login_with_a_pasted_essay_for_a_username_is_refused_on_the_field(clie
         "Denne værdi må højst have 150 tegn (den har 5000)."
     ]
     assert not AccessAttempt.objects.exists()
+
+
+def test_an_api_token_asked_for_with_a_pasted_essay_for_a_username_is_refused(client, db):
+    from axes.models import AccessAttempt
+
+    response = client.post("/api/token/", {"username": "x" * 5000, "password": "forkert"})
+
+    assert response.status_code == 400
+    assert "username" in response.json()
+    assert not AccessAttempt.objects.exists()
