@@ -9,7 +9,9 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.forms.renderers import DjangoTemplates
 from django.utils import formats
 from django.utils.translation import gettext
@@ -32,11 +34,13 @@ class DateInput(forms.DateInput):
 
     def format_value(self, value):
         """An ISO date, or nothing: a date input's value may hold no other text (valid HTML;
-        a browser would blank it anyway). A form sent back with "31-02-2026" shows the field
-        empty, with its error."""
+        a browser would blank it anyway). A date typed the Danish way ("31-12-2026", from a
+        browser without a date picker) comes back as the same date in ISO, so a form sent
+        back for another field's error keeps it; "31-02-2026" shows the field empty, with
+        its error."""
         value = super().format_value(value)
         if isinstance(value, str) and not _is_iso_date(value):
-            return None
+            return _typed_date_as_iso(value)
         return value
 
 
@@ -45,6 +49,15 @@ def _is_iso_date(text: str) -> bool:
         return bool(ISO_DATE.fullmatch(text)) and bool(dt.date.fromisoformat(text))
     except ValueError:
         return False
+
+
+def _typed_date_as_iso(text: str) -> str | None:
+    """The date in ``text`` read as a DateField reads it in this language, as ISO."""
+    try:
+        date = forms.DateField(required=False).to_python(text)
+    except ValidationError:
+        return None
+    return date.isoformat() if date else None
 
 
 # Danish 1.250.000,50 or 1250000,50; English 1,250,000.50 or 1250000.50; or whole numbers.
@@ -187,6 +200,19 @@ def check_with_service(
         check()
     except ValidationError as error:
         apply_service_errors(form, error, field_map)
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, with the username's length checked on the server too.
+
+    Django caps it in the browser only (maxlength): a longer username, sent by a script,
+    went on to the lockout's records (django-axes, 255 characters), a server error.
+    """
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
 
 
 class AuditFilterForm(forms.Form):

@@ -1,10 +1,12 @@
-"""Project middleware: Danish first, and a request id with one access line per request."""
+"""Project middleware: Danish first, a request id with one access line per request, and no
+NUL characters in a request's path or query."""
 
 from __future__ import annotations
 
 import logging
 import time
 
+from django.core.exceptions import BadRequest
 from django.utils.functional import SimpleLazyObject, empty
 
 from rfi import observability
@@ -24,6 +26,27 @@ class DanishFirstMiddleware:
 
     def __call__(self, request):
         request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)
+
+
+class RefuseNulMiddleware:
+    """Answer 400 to a request whose path or query parameters hold a NUL character.
+
+    PostgreSQL text cannot hold one: a lookup with it (``/udbud/a%00b/``, ``?region=%00``)
+    failed with a server error in every view that filters on what it was sent. Forms
+    refuse NUL in their fields already (Django's ProhibitNullCharactersValidator); this
+    covers the path and the query, which views also read directly.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for key, values in request.GET.lists()
+        ):
+            raise BadRequest("A NUL character in the path or the query.")
         return self.get_response(request)
 
 

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     # metrics and the access line cover the whole stack.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "rfi.middleware.RequestIdMiddleware",
+    "rfi.middleware.RefuseNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

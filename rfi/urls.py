@@ -11,6 +11,7 @@ from rest_framework.routers import DefaultRouter
 from kpi import api as kpi_api
 from rfi import api, views
 from rfi.api_tokens import ObtainApiToken
+from rfi.forms import LoginForm
 from spend import api as spend_api
 from suppliers import api as suppliers_api
 from tenders import api as tenders_api
@@ -44,7 +45,13 @@ urlpatterns = [
     path("mig/token/<str:token_key>/slet/", views.api_token_revoke, name="api_token_revoke"),
     path("historik/", views.audit_log, name="audit_log"),
     path("kategorier/", views.categories, name="categories"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            authentication_form=LoginForm, redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "adgangskode/",

@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
 from django.test.utils import override_settings
+from django.utils import translation
 
 from rfi.health import forget_anonymous_answers
 from rfi.models import Category, Membership, Region
@@ -49,6 +50,17 @@ def _small_demo_ledger(tmp_path_factory):
         os.environ.pop("DEMO_LEDGER_ROWS", None)
     else:
         os.environ["DEMO_LEDGER_ROWS"] = saved
+
+
+@pytest.fixture(autouse=True)
+def _site_language():
+    # A test-client request leaves its page's language active on this thread (Django's
+    # LocaleMiddleware activates it, nothing deactivates it): the next test would read
+    # lazy translations in English after an English page. Each test starts in the site's
+    # language (LANGUAGE_CODE) and leaves it so. tests/test_isolation.py
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

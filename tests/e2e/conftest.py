@@ -179,3 +179,35 @@ def log_in():
         main.get_by_role("button", name="Log ind").click()
 
     return submit
+
+
+# Every table's caption (its <caption>, or the element its aria-labelledby names) whose
+# text reaches past what can be seen: the window, or a scrolling box around the caption
+# (a caption inside a wide table's .overflow-auto box scrolls away with the table).
+# Visually hidden captions (1 px) are left out: they are not there to be seen.
+CAPTIONS_CUT_OFF = """() => [...document.querySelectorAll('table')].map(table => {
+  const ids = (table.getAttribute('aria-labelledby') || '').split(/\\s+/).filter(Boolean);
+  const label = table.caption || (ids.length ? document.getElementById(ids[0]) : null);
+  if (!label) return null;
+  const box = label.getBoundingClientRect();
+  if (box.width <= 1 || box.height <= 1) return null;
+  let left = 0, right = window.innerWidth;
+  for (let a = label.parentElement; a; a = a.parentElement) {
+    if (getComputedStyle(a).overflowX === 'visible') continue;
+    const seen = a.getBoundingClientRect();
+    left = Math.max(left, seen.left);
+    right = Math.min(right, seen.right);
+  }
+  const range = document.createRange();
+  range.selectNodeContents(label);
+  const lines = [...range.getClientRects()].filter(r => r.width > 0);
+  const from = Math.min(...lines.map(r => r.left)), to = Math.max(...lines.map(r => r.right));
+  if (from >= left - 1 && to <= right + 1) return null;
+  return `${label.textContent.trim().slice(0, 60)} [text ${Math.round(from)}–${Math.round(to)}`
+         + ` px, visible ${Math.round(left)}–${Math.round(right)} px]`;
+}).filter(Boolean)"""
+
+
+def captions_cut_off(page) -> list[str]:
+    """The captions of the page's tables whose text is not all in sight (see above)."""
+    return page.evaluate(CAPTIONS_CUT_OFF)

@@ -4,7 +4,8 @@ Every GET page of the permission matrix (tests/rfi/test_permission_matrix.py) th
 persona may open is loaded in a real browser at both widths, and the page itself must
 never be wider than the window: wide tables scroll inside their own box, and the
 navigation folds into a menu. API, admin, POST-only, redirect and download routes are
-left out: they are not pages. At 1,366 px the "Log ud" button stays on one line.
+left out: they are not pages. At 1,366 px the "Log ud" button stays on one line. At 390
+px every table's caption is in sight: it must not scroll away with its table.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from django.urls import reverse
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import PASSWORD, captions_cut_off
 from tests.rfi.test_permission_matrix import ADMIN_NAMESPACE, ROUTES, Access, expected
 
 pytestmark = pytest.mark.e2e
@@ -139,7 +140,7 @@ def test_no_page_scrolls_sideways_at_phone_or_laptop_width(
     urls = _pages(persona, regions)
     assert len(urls) >= 5, urls
 
-    too_wide = []
+    too_wide, cut_off = [], []
     for width in WIDTHS:
         context = e2e_browser.new_context(
             base_url=live_server.url, viewport={"width": width, "height": 800}
@@ -154,10 +155,13 @@ def test_no_page_scrolls_sideways_at_phone_or_laptop_width(
         for url in urls:
             if problem := _too_wide(page, url, width, persona):
                 too_wide.append(f"{width} px {problem}")
+            if width < 768 and (captions := captions_cut_off(page)):
+                cut_off.append(f"{url}: {'; '.join(captions)}")
         context.close()
 
     # then
     assert not too_wide, "pages wider than the window:\n" + "\n".join(too_wide)
+    assert not cut_off, "table captions out of sight on a phone:\n" + "\n".join(cut_off)
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -200,3 +204,52 @@ def test_the_menu_folds_on_a_phone_and_log_out_stays_on_one_line(
         )
         assert box["height"] < 2 * line_height + padding - 1, (box, line_height, padding)
     context.close()
+
+
+# The longest title the forms take, in one unbroken word (a URL, a file name, a string of
+# product codes): on a phone it must wrap, not push the page sideways.
+LONG_WORD = "Kateterfikseringsplaster" * 12 + "x" * 12  # 300 characters
+
+
+def test_a_title_of_one_long_word_wraps_on_a_phone(
+    e2e_browser, live_server, transactional_db, regions, log_in
+):
+    # given: a public joint tender and a UFO candidate area, each titled with one long word
+    from tenders.models import CandidateArea
+    from tests.public.conftest import build_plan
+
+    plan = build_plan(regions)
+    tender = plan["sutures"]
+    tender.title = LONG_WORD
+    tender.save(update_fields=["title"])
+    user = _user("secretariat", regions)
+    candidate = CandidateArea.objects.create(
+        title=LONG_WORD,
+        category=tender.category,
+        plan_year=2027,
+        proposer_region=regions["RM"],
+        proposed_by=user,
+    )
+    assert len(LONG_WORD) == CandidateArea._meta.get_field("title").max_length
+
+    context = e2e_browser.new_context(
+        base_url=live_server.url, viewport={"width": 390, "height": 800}
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    log_in(page, user.get_username())
+    expect(page).not_to_have_url(re.compile(r"/login/"))
+
+    # when / then: every page showing the title fits the window
+    too_wide = []
+    for url in (
+        f"/udbud/{tender.reference}/",
+        f"/fup/sag/{tender.reference}/",
+        f"/fup/ufo/{candidate.pk}/",
+        f"/fup/ufo/{candidate.pk}/beslut/",
+    ):
+        if problem := _too_wide(page, url, 390, "secretariat"):
+            too_wide.append(problem)
+        expect(page.get_by_role("heading", level=1)).to_contain_text(LONG_WORD[:40])
+    context.close()
+    assert not too_wide, "pages wider than the window:\n" + "\n".join(too_wide)

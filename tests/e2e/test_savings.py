@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import captions_cut_off
 from tests.e2e.test_tender_plan import assert_no_csp_violations
 
 pytestmark = pytest.mark.e2e
@@ -186,3 +187,45 @@ def test_the_savings_reports_show_a_chart_a_table_and_download_as_excel(
     expect(main.get_by_test_id("plan-table")).to_contain_text("Region Midtjylland")
     _fits(page)
     assert_no_csp_violations(console_errors)
+
+
+def test_the_savings_tables_captions_stay_readable_on_a_phone(
+    e2e_page, officer, awarded_case, log_in
+):
+    """At 390 px the wide tables scroll sideways in their box; their captions must not."""
+    from django.utils import timezone
+
+    from tenders import services
+    from tenders.models import SavingsMethod
+
+    services.savings_record(
+        tender=awarded_case,
+        region=awarded_case.lead_region,
+        actor=officer,
+        baseline_annual_cost=Decimal("1000000"),
+        new_annual_cost=Decimal("850000"),
+        method=SavingsMethod.objects.get(code="same-volume"),
+    )
+    year = timezone.localdate().year
+    page = e2e_page
+    page.set_viewport_size({"width": 390, "height": 900})
+    main = page.get_by_role("main")
+    log_in(page, officer.username)
+    pages = [(f"/fup/besparelser/rapport/{slug}/?year={year}", "report-table") for slug in REPORTS]
+    pages.append((f"/fup/besparelser/plan/?year={year}", "plan-table"))
+
+    for url, test_id in pages:
+        # given: a table wider than the phone, in its own scrolling box
+        page.goto(url)
+        table = main.get_by_test_id(test_id)
+        expect(table).to_be_visible()
+        assert table.evaluate("t => t.scrollWidth > t.parentElement.clientWidth"), url
+
+        # then: the table is still named by its caption, and all of the caption is in sight
+        name = table.evaluate(
+            "t => (t.caption || document.getElementById(t.getAttribute('aria-labelledby')))"
+            ".textContent.trim()"
+        )
+        assert name.endswith(str(year)), (url, name)
+        expect(main.get_by_role("table", name=name)).to_be_visible()
+        assert captions_cut_off(page) == [], url

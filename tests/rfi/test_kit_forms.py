@@ -29,7 +29,8 @@ class CategoryForm(forms.Form):
 def _amount(typed: str, language: str = "da"):
     with translation.override(language):
         form = AmountForm({"amount": typed})
-        return form.cleaned_data["amount"] if form.is_valid() else form.errors["amount"]
+        # the messages are lazy: read them in the language asked for, not after it
+        return form.cleaned_data["amount"] if form.is_valid() else list(form.errors["amount"])
 
 
 @pytest.mark.parametrize(
@@ -159,3 +160,28 @@ def test_a_date_input_sent_back_with_a_bad_date_shows_it_empty_with_the_error():
     assert "value=" not in str(bad["date_from"])
     assert 'aria-invalid="true"' in str(bad["date_from"])
     assert 'value="2026-02-28"' in str(good["date_from"])
+
+
+def test_a_danish_date_sent_back_with_another_fields_error_keeps_its_value(officer_rm, regions):
+    # given: a contract typed with Danish dates (a browser without a date picker sends them
+    # as typed) and a CPV code that does not exist
+    data = {
+        "region": regions["RM"].pk,
+        "supplier_identifier": "28746153",
+        "supplier_country": "DK",
+        "title": "Urologiske katetre",
+        "category": "99999999",
+        "kind": "framework",
+        "start_date": "01.02.2025",
+        "end_date": "31-01-2028",
+    }
+
+    # when
+    response = client_for(officer_rm).post(reverse("suppliers:create"), data)
+
+    # then: the form comes back with the code's error, and both dates still filled in
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert "category" in form.errors
+    assert 'value="2025-02-01"' in str(form["start_date"])
+    assert 'value="2028-01-31"' in str(form["end_date"])

@@ -699,6 +699,8 @@ def test_an_invalid_upload_lists_the_errors_by_row_and_column(plan, secretariat)
     errors = response.context["errors"]
     assert [(e.column, e.value) for e in errors] == [("CPV-kode", "99999999")]
     html = response.content.decode()
-    assert "<caption>" in html
+    # the errors' table is named by its caption, shown above the table's scrolling box
+    assert '<table data-testid="import-errors" aria-labelledby="import-errors-caption">' in html
+    assert '<p class="table-caption" id="import-errors-caption">Fejl pr. række og kolonne' in html
     assert "99999999" in html
     assert TenderCase.objects.get(reference="FUP-2025-003").category.code == "33115000"
