@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -79,10 +80,11 @@ def categories_load_cpv(*, path: Path = CPV_FILE, add_only: bool = False) -> Loa
             to_update.append(category)
         else:
             result.unchanged += 1
-    Category.objects.bulk_create(to_create, batch_size=2000)
+    _create_with_parents(to_create, known, {code: c.id for code, c in existing.items()})
     Category.objects.bulk_update(to_update, [*CPV_FIELDS, "level"], batch_size=2000)
     result.created, result.updated = len(to_create), len(to_update)
 
+    # The created ones already have their parent: only the places that changed are written.
     ids = dict(Category.objects.values_list("code", "id"))
     created = {category.code for category in to_create}
     reparent = []
@@ -96,6 +98,27 @@ def categories_load_cpv(*, path: Path = CPV_FILE, add_only: bool = False) -> Loa
             reparent.append(category)
     Category.objects.bulk_update(reparent, ["parent"], batch_size=2000)
     return result
+
+
+def _create_with_parents(to_create: list[Category], known: set[str], ids: dict) -> None:
+    """Create the new categories a level at a time, each with its parent already set.
+
+    A parent's code is a shorter prefix, so it sits on a lower level and exists (or was
+    just created) before its children. Setting the parent on the insert spares one
+    bulk_update of the whole tree (a CASE over ~9,400 rows: seconds on a fresh site).
+    """
+    to_create.sort(key=lambda category: category.level)
+    for _level, group in groupby(to_create, key=lambda category: category.level):
+        batch = list(group)
+        for category in batch:
+            parent_code = cpv_parent_code(category.code, known)
+            category.parent_id = ids[parent_code] if parent_code else None
+        Category.objects.bulk_create(batch, batch_size=2000)
+        if all(category.pk is not None for category in batch):
+            ids.update((category.code, category.pk) for category in batch)
+        else:  # a database that returns no ids from a bulk insert
+            codes = [category.code for category in batch]
+            ids.update(Category.objects.filter(code__in=codes).values_list("code", "id"))
 
 
 def _missing_contact(obj, entry: dict) -> list[str]:

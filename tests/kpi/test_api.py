@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from kpi.services import kpi_recompute
-from tests.conftest import client_for
+from tests.conftest import client_for, kept_for_module
 from tests.kpi import kpi_data
 
 pytestmark = pytest.mark.django_db
@@ -14,11 +14,14 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/kpi-snapshots/"
 
 
-@pytest.fixture
-def computed():
-    world = kpi_data.build()
-    kpi_recompute()
-    return world
+@pytest.fixture(scope="module")
+def computed(django_db_setup, django_db_blocker):
+    """The hand-made fixture, recomputed once for the module (the tests only read it)."""
+    with kept_for_module(django_db_blocker):
+        with django_db_blocker.unblock():
+            world = kpi_data.build()
+            kpi_recompute()
+        yield world
 
 
 def get_all(client, **params) -> list[dict]:

@@ -14,18 +14,22 @@ from kpi import services, tasks
 from kpi.models import KpiFreshness, KpiRun
 from rfi.tasks import BrokerUnavailable
 from spend.models import ImportBatch
-from tests.conftest import client_for
+from tests.conftest import client_for, kept_for_module
 from tests.kpi import kpi_data
 from tests.spend import spend_data as sd
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world():
-    world = kpi_data.build()
-    services.kpi_recompute()
-    return world
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """The hand-made fixture, recomputed once for the module; each test's own imports and
+    refreshes are rolled back after it."""
+    with kept_for_module(django_db_blocker):
+        with django_db_blocker.unblock():
+            built = kpi_data.build()
+            services.kpi_recompute()
+        yield built
 
 
 def _new_import(region, *, minutes_ago: int = 5):
