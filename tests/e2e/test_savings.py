@@ -142,16 +142,13 @@ def test_an_officer_adjusts_the_expected_saving_and_records_the_awarded_one(
     assert_no_csp_violations(console_errors)
 
 
-@pytest.mark.parametrize("width", WIDTHS)
-def test_the_savings_reports_show_a_chart_a_table_and_download_as_excel(
-    e2e_page, officer, awarded_case, log_in, console_errors, width
-):
-    from django.utils import timezone
-
+@pytest.fixture
+def awarded_saving(awarded_case, officer):
+    """The lead region's awarded saving on the case: 1.000.000 → 850.000 kr. a year."""
     from tenders import services
     from tenders.models import SavingsMethod
 
-    services.savings_record(
+    return services.savings_record(
         tender=awarded_case,
         region=awarded_case.lead_region,
         actor=officer,
@@ -159,6 +156,14 @@ def test_the_savings_reports_show_a_chart_a_table_and_download_as_excel(
         new_annual_cost=Decimal("850000"),
         method=SavingsMethod.objects.get(code="same-volume"),
     )
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_savings_reports_show_a_chart_a_table_and_download_as_excel(
+    e2e_page, officer, awarded_case, awarded_saving, log_in, console_errors, width
+):
+    from django.utils import timezone
+
     year = timezone.localdate().year
     page = e2e_page
     page.set_viewport_size({"width": width, "height": 900})
@@ -190,22 +195,11 @@ def test_the_savings_reports_show_a_chart_a_table_and_download_as_excel(
 
 
 def test_the_savings_tables_captions_stay_readable_on_a_phone(
-    e2e_page, officer, awarded_case, log_in
+    e2e_page, officer, awarded_case, awarded_saving, log_in
 ):
     """At 390 px the wide tables scroll sideways in their box; their captions must not."""
     from django.utils import timezone
 
-    from tenders import services
-    from tenders.models import SavingsMethod
-
-    services.savings_record(
-        tender=awarded_case,
-        region=awarded_case.lead_region,
-        actor=officer,
-        baseline_annual_cost=Decimal("1000000"),
-        new_annual_cost=Decimal("850000"),
-        method=SavingsMethod.objects.get(code="same-volume"),
-    )
     year = timezone.localdate().year
     page = e2e_page
     page.set_viewport_size({"width": 390, "height": 900})

@@ -77,9 +77,9 @@ def test_an_amount_is_shown_the_danish_way():
     assert 'type="text"' in html
 
 
-def test_a_contract_registered_with_a_danish_amount_keeps_its_value(officer_rm, regions):
-    Category.objects.create(code="33141200", check_digit="2", label_da="Katetre", level=5)
-    data = {
+def _contract_form(regions, **changes) -> dict:
+    """The contract form as an officer of RM fills it in, with ``changes``."""
+    return {
         "region": regions["RM"].pk,
         "supplier_identifier": "28746153",
         "supplier_name": "Sønderjysk Medico ApS",
@@ -89,8 +89,13 @@ def test_a_contract_registered_with_a_danish_amount_keeps_its_value(officer_rm, 
         "kind": "framework",
         "start_date": "2025-02-01",
         "end_date": "2028-01-31",
-        "annual_value": "1.250.000,50",
+        **changes,
     }
+
+
+def test_a_contract_registered_with_a_danish_amount_keeps_its_value(officer_rm, regions):
+    Category.objects.create(code="33141200", check_digit="2", label_da="Katetre", level=5)
+    data = _contract_form(regions, annual_value="1.250.000,50")
 
     response = client_for(officer_rm).post(reverse("suppliers:create"), data)
 
@@ -165,16 +170,9 @@ def test_a_date_input_sent_back_with_a_bad_date_shows_it_empty_with_the_error():
 def test_a_danish_date_sent_back_with_another_fields_error_keeps_its_value(officer_rm, regions):
     # given: a contract typed with Danish dates (a browser without a date picker sends them
     # as typed) and a CPV code that does not exist
-    data = {
-        "region": regions["RM"].pk,
-        "supplier_identifier": "28746153",
-        "supplier_country": "DK",
-        "title": "Urologiske katetre",
-        "category": "99999999",
-        "kind": "framework",
-        "start_date": "01.02.2025",
-        "end_date": "31-01-2028",
-    }
+    data = _contract_form(
+        regions, category="99999999", start_date="01.02.2025", end_date="31-01-2028"
+    )
 
     # when
     response = client_for(officer_rm).post(reverse("suppliers:create"), data)

@@ -40,6 +40,11 @@ call_command("import_ledger", *sys.argv[1:])
 """
 
 
+def _runs(seconds: list[float]) -> str:
+    """Each run's seconds, as the report lists them."""
+    return " ".join(f"{value:.2f}" for value in seconds)
+
+
 class Command(BaseCommand):
     help = (
         "Benchmark the ledger import on PostgreSQL: generate a Danish extract, time a plain "
@@ -223,12 +228,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Ledger import, {rows:,} lines ({size_mb:.0f} MB Danish CSV), PostgreSQL {version}"
         )
-        runs = " ".join(f"{seconds:.2f}" for seconds in floors)
+        runs = _runs(floors)
         self._line(
             "floor: COPY into an all-text table",
             f"{floor:.2f} s ({rows / floor:,.0f} lines/s; runs {runs})",
         )
-        runs = " ".join(f"{result['seconds']:.2f}" for result in imports)
+        runs = _runs([result["seconds"] for result in imports])
         self._line(
             "end-to-end import (create + process)",
             f"{best['seconds']:.2f} s ({rows / best['seconds']:,.0f} lines/s; runs {runs})",
@@ -238,7 +243,7 @@ class Command(BaseCommand):
             f"{best['seconds'] / floor:.2f} × (shared/PERFORMANCE.md: ≤ 2 ×, stretch 1.5 ×)",
         )
         typed_floor = min(typed)
-        runs = " ".join(f"{seconds:.2f}" for seconds in typed)
+        runs = _runs(typed)
         self._line(
             "COPY of the typed rows into a bare line table",
             f"{typed_floor:.2f} s (runs {runs}): the issue's baseline",
@@ -248,7 +253,7 @@ class Command(BaseCommand):
             f"{best['seconds'] / typed_floor:.2f} × (issue: ≤ 3 ×)",
         )
         server = min(indexed)
-        runs = " ".join(f"{seconds:.2f}" for seconds in indexed)
+        runs = _runs(indexed)
         self._line(
             "COPY of them into a keyed, indexed line table",
             f"{server:.2f} s = {server / floor:.2f} × the floor (runs {runs}): the server's own work",
@@ -270,7 +275,7 @@ class Command(BaseCommand):
                 f"{facts:.2f} s: aggregating the chunks as they stream and writing the facts",
             )
         plain = min(bare, key=lambda result: result["seconds"])
-        runs = " ".join(f"{result['seconds']:.2f}" for result in bare)
+        runs = _runs([result["seconds"] for result in bare])
         self._line(
             "import without mapping, matching and KPI facts",
             f"{plain['seconds']:.2f} s, {plain['seconds'] / floor:.2f} × the floor (runs {runs})",
