@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from rfi.models import Region
-from spend.importer import load
+from spend.importer import binary_copy, load
 from spend.models import ImportBatch
 from spend.synthetic import HEADER, write_extract
 
@@ -110,21 +110,39 @@ class Command(BaseCommand):
         self.stdout.write(f"  {what:.<48} {value}")
 
     def _dump_lines(self, region: Region, target: Path) -> None:
-        """The imported lines, as PostgreSQL's COPY text, for the typed floor."""
-        with connection.cursor() as cursor, target.open("wb") as out:
-            query = f"COPY (SELECT l.* FROM {load.LINE_TABLE} l WHERE l.region_id = %s) TO STDOUT"
-            with cursor.cursor.copy(query, (region.pk,)) as copy:
-                for block in copy:
-                    out.write(block)
+        """The imported lines for the typed floors: PostgreSQL's COPY text of every column
+        (``target``), and the importer's binary payload of its columns (``.bin`` beside it)."""
+        columns = ", ".join(binary_copy.COLUMN_NAMES)
+        with connection.cursor() as cursor:
+            for query, path in (
+                (
+                    f"COPY (SELECT l.* FROM {load.LINE_TABLE} l WHERE l.region_id = %s) TO STDOUT",
+                    target,
+                ),
+                (
+                    f"COPY (SELECT {columns} FROM {load.LINE_TABLE} WHERE region_id = %s)"
+                    " TO STDOUT (FORMAT binary)",
+                    target.with_suffix(".bin"),
+                ),
+            ):
+                with path.open("wb") as out, cursor.cursor.copy(query, (region.pk,)) as copy:
+                    for block in copy:
+                        out.write(block)
 
     def _typed_floor(self, lines_file: Path, *, indexed: bool = False) -> float:
         """The issue's baseline: COPY of the same rows, already typed and normalised, into
         an equivalent bare table (the line table's columns and types, no index).
 
         ``indexed``: into a table like the line table with its primary key and its index on
-        the batch too: the server's own work for these lines, which no importer into this
-        table can go under."""
+        the batch too, in the binary format the importer sends: the server's own work for
+        these lines, which no importer into this table can go under."""
         like = "INCLUDING ALL" if indexed else "INCLUDING DEFAULTS"
+        if indexed:
+            lines_file = lines_file.with_suffix(".bin")
+            columns = ", ".join(binary_copy.COLUMN_NAMES)
+            sql = f"COPY {TYPED_FLOOR_TABLE} ({columns}) FROM STDIN (FORMAT binary)"
+        else:
+            sql = f"COPY {TYPED_FLOOR_TABLE} FROM STDIN"
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {TYPED_FLOOR_TABLE}")
             cursor.execute(f"CREATE TABLE {TYPED_FLOOR_TABLE} (LIKE {load.LINE_TABLE} {like})")
@@ -132,7 +150,7 @@ class Command(BaseCommand):
             started = time.perf_counter()
             with (
                 lines_file.open("rb") as fh,
-                cursor.cursor.copy(f"COPY {TYPED_FLOOR_TABLE} FROM STDIN") as copy,
+                cursor.cursor.copy(sql) as copy,
             ):
                 while block := fh.read(BLOCK):
                     copy.write(block)
@@ -255,7 +273,7 @@ class Command(BaseCommand):
         server = min(indexed)
         runs = _runs(indexed)
         self._line(
-            "COPY of them into a keyed, indexed line table",
+            "binary COPY into a keyed, indexed line table",
             f"{server:.2f} s = {server / floor:.2f} × the floor (runs {runs}): the server's own work",
         )
         self._line(
