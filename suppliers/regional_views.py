@@ -17,6 +17,7 @@ from rfi.forms import apply_service_errors
 from suppliers import documents, regional, selectors, services
 from suppliers.forms import AwardForm, DocumentForm, ExtensionForm, OwnerForm, SignForm
 from suppliers.models import ContractDocument, ContractExtension
+from suppliers.views import contract_page
 from tenders.models import TenderCase
 
 AWARD_FIELD_MAP = {"identifier": "supplier_identifier", "name": "supplier_name"}
@@ -45,6 +46,23 @@ def _back(request, contract):
 
 def _refused(request, error: ValidationError) -> None:
     messages.error(request, " ".join(error.messages))
+
+
+def _form_refused(request, contract, name: str, form, error: ValidationError | None = None):
+    """A form of the contract page that was not saved: the page again (400) with the form
+    keeping what was typed and saying what is wrong, field by field, and the same at the
+    top of the page. Sent from another page (``next``, the case page), back there with the
+    errors in the message."""
+    if error is not None:
+        apply_service_errors(form, error)
+    said = []
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else None
+        said += [f"{label}: {message}" if label else message for message in errors]
+    messages.error(request, _("Not saved. %(errors)s") % {"errors": " ".join(said)})
+    if request.POST.get("next"):
+        return _back(request, contract)
+    return contract_page(request, contract, status=400, **{name: form})
 
 
 @require_http_methods(["GET", "POST"])
@@ -95,8 +113,7 @@ def contract_sign(request, pk: int):
     contract = _editable_contract(request, pk)
     form = SignForm(request.POST, owners=regional.owner_choices(contract))
     if not form.is_valid():
-        messages.error(request, _("Give the date the region signed the contract."))
-        return _back(request, contract)
+        return _form_refused(request, contract, "sign_form", form)
     try:
         regional.contract_sign(
             contract=contract,
@@ -105,7 +122,7 @@ def contract_sign(request, pk: int):
             owner=form.cleaned_data["owner"],
         )
     except ValidationError as error:
-        _refused(request, error)
+        return _form_refused(request, contract, "sign_form", form, error)
     else:
         messages.success(
             request,
@@ -120,14 +137,13 @@ def contract_owner(request, pk: int):
     contract = _editable_contract(request, pk)
     form = OwnerForm(request.POST, owners=regional.owner_choices(contract))
     if not form.is_valid():
-        messages.error(request, _("Choose the contract's owner."))
-        return _back(request, contract)
+        return _form_refused(request, contract, "owner_form", form)
     try:
         regional.contract_set_owner(
             contract=contract, actor=request.user, owner=form.cleaned_data["owner"]
         )
     except ValidationError as error:
-        _refused(request, error)
+        return _form_refused(request, contract, "owner_form", form, error)
     else:
         messages.success(request, _("The contract's owner is saved."))
     return _back(request, contract)
@@ -139,12 +155,11 @@ def extension_add(request, pk: int):
     contract = _editable_contract(request, pk)
     form = ExtensionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Give the extension's end and its notice deadline."))
-        return _back(request, contract)
+        return _form_refused(request, contract, "extension_form", form)
     try:
         regional.extension_add(contract=contract, actor=request.user, **form.cleaned_data)
     except ValidationError as error:
-        _refused(request, error)
+        return _form_refused(request, contract, "extension_form", form, error)
     else:
         messages.success(request, _("The extension option is registered."))
     return _back(request, contract)
@@ -172,8 +187,7 @@ def document_upload(request, pk: int):
     contract = _editable_contract(request, pk)
     form = DocumentForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, _("Choose a file to upload."))
-        return _back(request, contract)
+        return _form_refused(request, contract, "document_form", form)
     try:
         document = documents.contract_document_add(
             contract=contract,
@@ -182,7 +196,7 @@ def document_upload(request, pk: int):
             kind=form.cleaned_data["kind"],
         )
     except ValidationError as error:
-        _refused(request, error)
+        return _form_refused(request, contract, "document_form", form, error)
     else:
         messages.success(request, _("“%(name)s” is uploaded.") % {"name": document.name})
     return _back(request, contract)

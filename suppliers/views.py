@@ -95,7 +95,12 @@ def index(request):
 
 @permissions.require(permissions.can_view_internal_pages)
 def detail(request, pk: int):
-    contract = _visible_contract(request, pk)
+    return contract_page(request, _visible_contract(request, pk))
+
+
+def contract_page(request, contract: Contract, *, status: int = 200, **bound_forms):
+    """The contract page; ``bound_forms`` (by context name, e.g. ``sign_form``) stand in
+    for the empty forms, so a refused form shows its errors and keeps what was typed."""
     can_edit = permissions.can_edit_contract(request.user, contract)
     context = {
         "contract": contract,
@@ -113,7 +118,8 @@ def detail(request, pk: int):
             extension_form=ExtensionForm(),
             document_form=DocumentForm(),
         )
-    return _render(request, "suppliers/detail.html", context)
+        context.update(bound_forms)
+    return _render(request, "suppliers/detail.html", context, status=status)
 
 
 def _category_label(request):

@@ -113,3 +113,43 @@ def _fits(page) -> bool:
         "[document.documentElement.scrollWidth, window.innerWidth]"
     )
     return scroll_width <= inner_width
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_a_refused_extension_option_keeps_the_dates_and_says_why(
+    e2e_page, awarded_case, officer, log_in, artifacts_dir, console_errors, width
+):
+    from suppliers.models import Contract
+
+    page = e2e_page
+    page.set_viewport_size({"width": width, "height": 900})
+    main = page.get_by_role("main")
+    log_in(page, officer.username)
+    contract = Contract.objects.get(tender=awarded_case, region__code="RM")
+    page.goto(f"/kontrakter/{contract.pk}/")
+
+    # when: the option typed would end before the contract does (31-01-2028)
+    form = main.get_by_test_id("extension-form")
+    form.locator("#id_extends_to").fill("2027-12-01")
+    form.locator("#id_notice_deadline").fill("2027-06-15")
+    form.locator("button[type=submit]").click()
+
+    # then: the page says what is wrong at the field and at the top, both dates still there
+    form = main.get_by_test_id("extension-form")
+    expect(form.locator("#id_extends_to_error")).to_contain_text("31-01-2028")
+    expect(form.locator("#id_extends_to")).to_have_value("2027-12-01")
+    expect(form.locator("#id_notice_deadline")).to_have_value("2027-06-15")
+    expect(page.locator(".message.error").first).to_contain_text("Ikke gemt")
+    expect(main.get_by_test_id("contract-extensions")).not_to_contain_text("01-12-2027")
+    if width == 390:
+        assert _fits(page), "the refused form scrolls sideways at 390 px"
+    page.screenshot(path=str(artifacts_dir / f"extension-refused-{width}.png"), full_page=True)
+
+    # when: the officer corrects the end and sends it again
+    form.locator("#id_extends_to").fill("2029-01-31")
+    form.locator("button[type=submit]").click()
+
+    # then: the option is listed, the form is empty again
+    expect(main.get_by_test_id("contract-extensions")).to_contain_text("31-01-2029")
+    expect(main.get_by_test_id("extension-form").locator("#id_extends_to")).to_have_value("")
+    assert_no_csp_violations(console_errors)

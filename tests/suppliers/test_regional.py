@@ -498,3 +498,76 @@ def test_the_public_tender_page_shows_no_contract_document(joint_case, officer_r
     assert "hemmelig-kontrakt" not in page.content.decode()
     assert document.file.name not in page.content.decode()
     assert "/dokumenter/" not in page.content.decode()
+
+
+# Refused forms on the contract page ----------------------------------------------------------
+
+
+def _field_html(html: str, name: str) -> str:
+    return html.split(f'name="{name}"')[1].split(">")[0]
+
+
+def test_a_refused_extension_keeps_what_was_typed_and_says_what_is_wrong(
+    joint_case, officer_rm, supplier
+):
+    award(joint_case, officer_rm, supplier)
+    rm = contract_of(joint_case, "RM")
+    url = reverse("suppliers:extension_add", args=[rm.pk])
+    client = client_for(officer_rm)
+
+    # an impossible date typed the Danish way (no date picker) next to a good one
+    typo = client.post(url, {"extends_to": "31-02-2029", "notice_deadline": "15-06-2027"})
+    # dates that parse, but the option would end before the contract does (31-01-2028)
+    too_early = client.post(url, {"extends_to": "2027-12-01", "notice_deadline": "2027-06-15"})
+
+    assert (typo.status_code, too_early.status_code) == (400, 400)
+    html = typo.content.decode()
+    # the date input holds ISO or nothing: the good date is kept, the impossible one flagged
+    assert 'value="2027-06-15"' in _field_html(html, "notice_deadline")
+    assert 'aria-invalid="true"' in _field_html(html, "extends_to")
+    assert 'aria-invalid="true"' not in _field_html(html, "notice_deadline")
+    html = too_early.content.decode()
+    assert 'value="2027-12-01"' in _field_html(html, "extends_to")
+    assert 'value="2027-06-15"' in _field_html(html, "notice_deadline")
+    assert "31-01-2028" in html.split('id="id_extends_to_error"')[1].split("</span>")[0]
+    assert not rm.extensions.exists()
+
+
+def test_a_signature_before_the_award_is_refused_on_the_page_with_the_date_kept(
+    joint_case, officer_rm, supplier
+):
+    award(joint_case, officer_rm, supplier)
+    rm = contract_of(joint_case, "RM")
+
+    answer = client_for(officer_rm).post(
+        reverse("suppliers:sign", args=[rm.pk]), {"signed_on": "2026-01-09"}
+    )
+
+    assert answer.status_code == 400
+    html = answer.content.decode()
+    assert 'value="2026-01-09"' in _field_html(html, "signed_on")
+    assert 'aria-invalid="true"' in _field_html(html, "signed_on")
+    assert html.count('role="alert"') >= 1
+    rm.refresh_from_db()
+    assert rm.signed_on is None
+
+
+def test_a_refused_signature_from_the_case_page_goes_back_there_saying_why(
+    joint_case, officer_rm, supplier
+):
+    award(joint_case, officer_rm, supplier)
+    rm = contract_of(joint_case, "RM")
+    case_page = reverse("tenders:detail", args=[joint_case.reference])
+
+    answer = client_for(officer_rm).post(
+        reverse("suppliers:sign", args=[rm.pk]),
+        {"signed_on": "2026-01-09", "next": case_page},
+        follow=True,
+    )
+
+    assert answer.redirect_chain == [(case_page, 302)]
+    messages = [str(message) for message in answer.context["messages"]]
+    assert len(messages) == 1
+    assert "10-01-2026" in messages[0]  # the award date the signature cannot precede
+    rm.refresh_from_db()
+    assert rm.signed_on is None
