@@ -14,6 +14,7 @@ The locale rules (separators, month names) come from Babel (CLDR); the currency 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel.dates import format_date
@@ -25,6 +26,21 @@ from django.utils.translation import get_language, npgettext
 MILLION = Decimal(1_000_000)
 BILLION = Decimal(1_000_000_000)
 DASH = "–"
+
+
+_KRONER = {"DKK", "NOK", "SEK", "ISK"}
+
+
+def currency_words() -> str:
+    """The collaboration's currency (settings.CURRENCY) as people write it beside an
+    amount, as a regex alternation (Python's and RE2's syntax): its code ("DKK"), and
+    "kr"/"kr." for the kroner, "€" for the euro. Match it case-insensitively."""
+    words = [re.escape(settings.CURRENCY)]
+    if settings.CURRENCY in _KRONER:
+        words.append(r"kr\.?")
+    if settings.CURRENCY == "EUR":
+        words.append("€")
+    return "|".join(words)
 
 
 def _lang(lang: str | None = None) -> str:

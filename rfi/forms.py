@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from rfi import cpv
+from rfi.formatting import currency_words
 from rfi.models import Category, Region
 from rfi.selectors import audit_kinds
 
@@ -63,17 +64,18 @@ def _typed_date_as_iso(text: str) -> str | None:
 # Danish 1.250.000,50 or 1250000,50; English 1,250,000.50 or 1250000.50; or whole numbers.
 COMMA_DECIMAL = re.compile(r"^(-?)(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d+))?$")
 POINT_DECIMAL = re.compile(r"^(-?)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$")
-NOISE = re.compile(r"(?i)\s|kr\.?|dkk")
 
 
 def parse_amount_text(text: str, *, decimal_comma: bool = True) -> Decimal | None:
     """A number typed with Danish or English separators; None when it is not one.
 
-    Spaces (also non-breaking) and "kr."/"DKK" are ignored. Thousands separators group by
+    Spaces (also non-breaking) and the currency ("kr.", "DKK": rfi.formatting.currency_words)
+    are ignored. Thousands separators group by
     three ("12,34,5" is refused); a lone separator that the convention does not use for
     decimals is a thousands separator ("1.500" is fifteen hundred in Danish).
     """
-    compact = NOISE.sub("", str(text).replace("\xa0", " ").replace("\u202f", " "))
+    noise = rf"(?i)\s|{currency_words()}"
+    compact = re.sub(noise, "", str(text).replace("\xa0", " ").replace("\u202f", " "))
     patterns = ((COMMA_DECIMAL, "."), (POINT_DECIMAL, ","))
     if not decimal_comma:
         patterns = patterns[::-1]

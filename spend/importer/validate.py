@@ -16,8 +16,10 @@ from decimal import Decimal
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from django.conf import settings
 from django.utils.translation import gettext as _
 
+from rfi.formatting import currency_words
 from spend.importer.columns import ColumnMap
 from spend.importer.errors import RowError
 from spend.importer.parse import RawChunk
@@ -115,9 +117,25 @@ class Checked:
     last_date: dt.date | None
 
 
+# Spaces an amount may have between it and its currency: plain, no-break, narrow no-break.
+_GAP = r"[\s\x{00a0}\x{202f}]*"
+# Another currency than the collaboration's, before or after a number: a code or a sign.
+_OTHER_CURRENCY = (
+    rf"(?i)^(?:[a-z]{{3}}|[€$£]){_GAP}[-+]?\d[\d.,' \x{{00a0}}\x{{202f}}]*-?$"
+    rf"|^[-+]?\d[\d.,' \x{{00a0}}\x{{202f}}]*-?{_GAP}(?:[a-z]{{3}}|[€$£])$"
+)
+
+
+def without_currency(values: pa.Array) -> pa.Array:
+    """Amounts written with the collaboration's currency before or after them
+    ("1.234,56 kr.", "DKK 1.234,56", "1 200 000 kr") as the bare numbers."""
+    words = currency_words()
+    return pc.replace_substring_regex(values, rf"(?i)^(?:{words}){_GAP}|{_GAP}(?:{words})$", "")
+
+
 def detect_decimal_comma(values: pa.Array, separator: str) -> bool:
     """True when the amounts use a decimal comma (``1.234,56``), from a sample of them."""
-    sample = pc.utf8_trim_whitespace(values.slice(0, 100_000))
+    sample = without_currency(pc.utf8_trim_whitespace(values.slice(0, 100_000)))
 
     def count(pattern: str) -> int:
         return pc.sum(pc.match_substring_regex(sample, pattern).cast(pa.int64())).as_py() or 0
@@ -341,7 +359,16 @@ def _amounts(values: pa.Array, rules: Rules, report: _Report) -> pa.Array:
         groups, decimals, thousands = _GROUPS % ",", r"\.", ","
         example = "1,234.56"
     number = rf"{groups}(?:{decimals}\d{{1,2}})?"
+    written = values
     valid = pc.match_substring_regex(values, rf"^(?:[-+]?{number}|{number}-)$")
+    other_currency = pa.repeat(False, len(values))
+    if not pc.all(valid).as_py():
+        # Only where some value is not a bare number: "1.234,56 kr.", "DKK 1.234,56".
+        values = without_currency(values)
+        valid = pc.match_substring_regex(values, rf"^(?:[-+]?{number}|{number}-)$")
+        other_currency = pc.and_(
+            pc.invert(valid), pc.match_substring_regex(values, _OTHER_CURRENCY)
+        )
     negative = pc.or_(pc.starts_with(values, "-"), pc.ends_with(values, "-"))
     core = values
     # Plain replaces of the marks present: cheaper than one regex replace.
@@ -356,17 +383,24 @@ def _amounts(values: pa.Array, rules: Rules, report: _Report) -> pa.Array:
     amounts = pc.cast(pc.if_else(good, signed, "0"), AMOUNT_TYPE)
 
     empty = _empty(values)
-    report.add(empty, values, "amount", _("is empty; an amount is required"))
+    report.add(empty, written, "amount", _("is empty; an amount is required"))
     report.add(
-        pc.and_(pc.invert(empty), pc.invert(valid)),
-        values,
+        other_currency,
+        written,
+        "amount",
+        _("is in another currency: the ledger's amounts are in %(currency)s")
+        % {"currency": settings.CURRENCY},
+    )
+    report.add(
+        pc.and_(pc.and_(pc.invert(empty), pc.invert(valid)), pc.invert(other_currency)),
+        written,
         "amount",
         _("is not an amount: write e.g. %(example)s or -%(example)s (at most two decimals)")
         % {"example": example},
     )
     report.add(
         pc.and_(valid, pc.invert(fits)),
-        values,
+        written,
         "amount",
         _("is too large (at most %(digits)d digits before the decimal mark)")
         % {"digits": MAX_INTEGER_DIGITS},

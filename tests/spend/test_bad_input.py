@@ -134,12 +134,23 @@ def test_leap_day_is_a_real_date(regions):
     assert batch.status == ImportBatch.Status.DONE, batch.message
 
 
-@pytest.mark.parametrize("value", ["12,34,5", "1.23.4,00", "12,345", "abc", "1,2,3", "--5", "5 kr"])
+@pytest.mark.parametrize(
+    "value", ["12,34,5", "1.23.4,00", "12,345", "abc", "1,2,3", "--5", "5 kroner", "kr 5 kr kr"]
+)
 def test_malformed_amount(regions, existing, value):
     batch = refused(regions["RM"], csv_bytes([row(), row(**{"Beløb": value})]))
     (error,) = batch.errors
     assert (error["row"], error["column"], error["value"]) == (3, "Beløb", value)
     assert "not an amount" in error["reason"]
+    assert snapshot() == existing
+
+
+@pytest.mark.parametrize("value", ["EUR 100,00", "100,00 EUR", "100 €", "$100", "sek 1 200"])
+def test_an_amount_in_another_currency_is_refused_as_such(regions, existing, value):
+    batch = refused(regions["RM"], csv_bytes([row(), row(**{"Beløb": value})]))
+    (error,) = batch.errors
+    assert (error["row"], error["column"], error["value"]) == (3, "Beløb", value)
+    assert error["reason"] == "is in another currency: the ledger's amounts are in DKK"
     assert snapshot() == existing
 
 

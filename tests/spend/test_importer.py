@@ -196,6 +196,38 @@ def test_amounts_are_exact_decimals(regions):
     assert isinstance(batch.spend_total, Decimal)
 
 
+def test_amounts_written_with_the_currency_are_read_as_the_numbers(regions):
+    # an extract saved from a spreadsheet with the cells formatted as kroner
+    written = ["1.234,56 kr.", "DKK -234,56", "1 250 000,00 kr", "kr. 99,90", "12\u00a0000 KR."]
+    rows = [["07-07-2025", str(n), f"F{n}", "12345678", "A", "1", "", amount, "x"]
+            for n, amount in enumerate(written)]  # fmt: skip
+    batch = import_file(regions["RM"], csv_bytes(rows, header=HEADER[:9]))
+    assert batch.status == ImportBatch.Status.DONE, batch.message
+    amounts = LedgerLine.objects.order_by("row_number").values_list("amount", flat=True)
+    assert list(amounts) == [
+        Decimal("1234.56"),
+        Decimal("-234.56"),
+        Decimal("1250000.00"),
+        Decimal("99.90"),
+        Decimal("12000.00"),
+    ]
+
+
+def test_the_kroner_of_a_swedish_collaboration_and_its_code(regions, settings):
+    settings.CURRENCY = "SEK"
+    rows = [["07-07-2025", "1", "F1", "12345678", "A", "1", "", "1 200 000 kr", "x"],
+            ["07-07-2025", "2", "F2", "12345678", "A", "1", "", "SEK 5,00", "x"],
+            ["07-07-2025", "3", "F3", "12345678", "A", "1", "", "DKK 5,00", "x"]]  # fmt: skip
+    refused = import_file(regions["RM"], csv_bytes(rows, header=HEADER[:9]))
+    assert refused.status == ImportBatch.Status.FAILED
+    assert [(e["row"], e["reason"]) for e in refused.errors] == [
+        (4, "is in another currency: the ledger's amounts are in SEK")
+    ]
+    batch = import_file(regions["RM"], csv_bytes(rows[:2], header=HEADER[:9]), "sv.csv")
+    assert batch.status == ImportBatch.Status.DONE, batch.message
+    assert batch.spend_total == Decimal("1200005.00")
+
+
 def test_a_given_period_is_kept_and_blank_lines_are_skipped(regions):
     data = csv_bytes(JANUARY).replace(b"\r\n02-01-2025", b"\r\n\r\n02-01-2025") + b"\r\n"
     batch = import_file(
