@@ -131,3 +131,33 @@ def test_an_officer_uploads_a_bad_file_and_reads_the_error_report_and_its_csv(
     assert not LedgerLine.objects.exists()
     assert ImportBatch.objects.get().status == ImportBatch.Status.FAILED
     assert_no_csp_violations(console_errors)
+
+
+def test_on_a_phone_each_error_reads_whole_with_its_reason(
+    e2e_page, officer, media, log_in, tmp_path, artifacts_dir, console_errors
+):
+    page = e2e_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, officer.username)
+    rows = [list(JANUARY[0]), list(JANUARY[1])]
+    rows[0][7] = "1.234,56 kr."  # the currency beside the amount is fine
+    rows[1][7] = "EUR 100,00"  # another currency is not
+
+    _upload(page, tmp_path, "marts.csv", csv_bytes(rows))
+
+    # then: the one error, as a block whose every part fits the phone's width
+    expect(page.get_by_test_id("batch-progress")).to_have_attribute("data-status", "failed")
+    table = page.get_by_test_id("batch-errors")
+    expect(table.locator("tbody tr")).to_have_count(1)
+    reason = table.locator("tbody td").nth(3)
+    expect(reason).to_have_text("er i en anden valuta: hovedbogens beløb er i DKK")
+    for cell in table.locator("tbody td").all():
+        box = cell.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    # each part under its heading
+    expect(table.locator("tbody td").nth(2)).to_have_attribute("data-label", "Værdi")
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= 390
+    page.screenshot(path=str(artifacts_dir / "ledger-upload-refused-390.png"), full_page=True)
+    assert not LedgerLine.objects.exists()
+    assert_no_csp_violations(console_errors)
