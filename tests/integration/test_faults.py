@@ -32,7 +32,10 @@ from tests.spend.ledger_files import FEBRUARY, JANUARY, csv_bytes
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 QUEUE = f"rfi-faults-{os.getpid()}"
-LARGE_ROWS = 150_000
+# Large enough that a stop or kill lands mid-import: about five chunks of the CSV reader,
+# so after the first chunk's progress several chunk boundaries remain (150,000 rows, three
+# chunks, could finish before the signal arrived once binary COPY made the import faster).
+LARGE_ROWS = 300_000
 RECOVERY_LIMIT = 5 * 60  # the bound; the short timeouts below make it ~1 minute
 WORKER_ENV = {
     "LEDGER_HEARTBEAT_SECONDS": "1",
