@@ -108,6 +108,8 @@ def copy_binary(table: pa.Table, batch_id: int, region_id: int) -> bytes:
     parts = [_fixed_width(record), _category(table, rows)]
     for name in TEXTS:
         text = _column(table, name)
+        if text.type != pa.string():  # 32-bit offsets, read below
+            text = text.cast(pa.string())
         offsets = np.frombuffer(
             text.buffers()[1], dtype="<i4", count=rows + 1, offset=4 * text.offset
         )

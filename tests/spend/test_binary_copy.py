@@ -127,6 +127,16 @@ def test_slices_and_chunked_columns_send_their_own_rows(copied):
     assert [row["batch_id"] for row in rows] == [1, 1, 2, 2, 2]
 
 
+def test_large_strings_are_sent_as_strings(copied):
+    table = lines()
+    index = table.schema.get_field_index("supplier_name")
+    table = table.set_column(
+        index, "supplier_name", table.column("supplier_name").cast(pa.large_string())
+    )
+    rows = copied(binary_copy.copy_binary(table, batch_id=1, region_id=1))
+    assert [row["supplier_name"] for row in rows] == TEXTS["supplier_name"]
+
+
 def test_a_null_where_the_table_needs_a_value_is_a_bug_not_a_silent_gap():
     table = lines().set_column(
         OUTPUT_SCHEMA.get_field_index("description"),
