@@ -369,18 +369,24 @@ def _amounts(values: pa.Array, rules: Rules, report: _Report) -> pa.Array:
         other_currency = pc.and_(
             pc.invert(valid), pc.match_substring_regex(values, _OTHER_CURRENCY)
         )
-    negative = pc.or_(pc.starts_with(values, "-"), pc.ends_with(values, "-"))
     core = values
+    # The sign: a leading minus stays where the decimal cast reads it; a trailing one (SAP's
+    # "500,00-") moves to the front and a leading plus goes, each only where a value has it.
+    trailing = pc.ends_with(core, "-")
+    if pc.any(trailing).as_py():
+        moved = pc.binary_join_element_wise("-", pc.utf8_rtrim(core, characters="-"), "")
+        core = pc.if_else(trailing, moved, core)
+    if pc.any(pc.starts_with(core, "+")).as_py():
+        core = pc.utf8_ltrim(core, characters="+")
     # Plain replaces of the marks present: cheaper than one regex replace.
-    for mark in ("-", "+", thousands, " ", "\u00a0", "\u202f", "'"):
+    for mark in (thousands, " ", "\u00a0", "\u202f", "'"):
         if pc.any(pc.match_substring(core, mark)).as_py():
             core = pc.replace_substring(core, mark, "")
     if rules.decimal_comma:
         core = pc.replace_substring(core, ",", ".")
-    fits = pc.match_substring_regex(core, rf"^\d{{1,{MAX_INTEGER_DIGITS}}}(?:\.\d{{1,2}})?$")
+    fits = pc.match_substring_regex(core, rf"^-?\d{{1,{MAX_INTEGER_DIGITS}}}(?:\.\d{{1,2}})?$")
     good = pc.and_(valid, fits)
-    signed = pc.if_else(negative, pc.binary_join_element_wise("-", core, ""), core)
-    amounts = pc.cast(pc.if_else(good, signed, "0"), AMOUNT_TYPE)
+    amounts = pc.cast(pc.if_else(good, core, "0"), AMOUNT_TYPE)
 
     empty = _empty(values)
     report.add(empty, written, "amount", _("is empty; an amount is required"))

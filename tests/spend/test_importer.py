@@ -101,6 +101,7 @@ def test_thousands_separators_dates_and_credit_notes_in_danish_notation(regions)
         ["02.04.2025", "2", "F2", "12345678", "A", "1", "", "12.345.678,00", "dot groups"],
         ["20250403", "3", "K3", "12345678", "A", "1", "", "500,00-", "trailing minus (SAP)"],
         ["2025-04-04", "4", "K4", "12345678", "A", "1", "", "-1.000", "credit note"],
+        ["2025-04-05", "5", "F5", "12345678", "A", "1", "", "+1.000,25", "plus sign"],
     ]
     batch = import_file(regions["RM"], csv_bytes(rows, header=HEADER[:9]))
     assert batch.status == ImportBatch.Status.DONE, batch.message
@@ -110,10 +111,11 @@ def test_thousands_separators_dates_and_credit_notes_in_danish_notation(regions)
         Decimal("12345678.00"),
         Decimal("-500.00"),
         Decimal("-1000.00"),
+        Decimal("1000.25"),
     ]
-    assert [line.posting_date.day for line in lines] == [1, 2, 3, 4]
+    assert [line.posting_date.day for line in lines] == [1, 2, 3, 4, 5]
     assert {line.supplier_id for line in lines} == {"12345678"}
-    assert batch.spend_total == Decimal("12345412.50")
+    assert batch.spend_total == Decimal("12346412.75")
 
 
 def test_gzip_compressed_csv(regions):
