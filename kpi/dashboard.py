@@ -29,6 +29,7 @@ from kpi import services as kpi_services
 from kpi.forms import ActionPlanFilterForm, ActivityUpdateForm, DashboardForm
 from kpi.models import StrategyActivity
 from rfi import permissions
+from rfi.forms import form_errors
 from rfi.models import Region
 from rfi.templatetags.rfi_format import money
 from tenders import selectors as tender_selectors
@@ -42,17 +43,6 @@ class ViewModel:
 
     def context(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
-
-
-def form_errors(form, only: tuple[str, ...] | None = None) -> list[str]:
-    """A form's errors as "Label: message" lines, for the page's messages."""
-    lines = []
-    for name, errors in form.errors.items():
-        if only is not None and name not in only:
-            continue
-        label = form.fields[name].label if name in form.fields else name
-        lines.extend(f"{label}: {error}" for error in errors)
-    return lines
 
 
 def _year_or_latest(year: int | None, years: list[int]) -> int:

@@ -27,7 +27,7 @@ from kpi import dashboard, excel, services
 from kpi.forms import ActivityUpdateForm, DashboardForm, ReportForm, StrategyCopyForm
 from kpi.models import StrategyActivity
 from rfi import permissions
-from rfi.forms import apply_service_errors
+from rfi.forms import apply_service_errors, form_errors
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -182,7 +182,7 @@ def activity_update(request, pk: int):
         else:
             messages.success(request, _("Activity updated: %(title)s") % {"title": activity})
     else:
-        messages.error(request, "; ".join(dashboard.form_errors(form)))
+        messages.error(request, "; ".join(form_errors(form)))
     target = form.data.get(f"a{activity.pk}-next") or ""
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = ""

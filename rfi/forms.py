@@ -168,6 +168,18 @@ class CategoryCodeField(forms.CharField):
             ) from error
 
 
+def form_errors(form: forms.BaseForm, only: tuple[str, ...] | None = None) -> list[str]:
+    """A form's errors as "Label: message" lines, for the page's messages; an error of the
+    whole form (not of one field) as its message alone. ``only``: these fields' errors."""
+    lines = []
+    for name, errors in form.errors.items():
+        if only is not None and name not in only:
+            continue
+        label = form.fields[name].label if name in form.fields else None
+        lines.extend(f"{label}: {error}" if label else str(error) for error in errors)
+    return lines
+
+
 def apply_service_errors(
     form: forms.BaseForm, error: ValidationError, field_map: Mapping[str, str] | None = None
 ) -> None:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from rfi import permissions
-from rfi.forms import apply_service_errors
+from rfi.forms import apply_service_errors, form_errors
 from suppliers import documents, regional, selectors, services
 from suppliers.forms import AwardForm, DocumentForm, ExtensionForm, OwnerForm, SignForm
 from suppliers.models import ContractDocument, ContractExtension
@@ -55,11 +55,8 @@ def _form_refused(request, contract, name: str, form, error: ValidationError | N
     errors in the message."""
     if error is not None:
         apply_service_errors(form, error)
-    said = []
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else None
-        said += [f"{label}: {message}" if label else message for message in errors]
-    messages.error(request, _("Not saved. %(errors)s") % {"errors": " ".join(said)})
+    said = " ".join(form_errors(form))
+    messages.error(request, _("Not saved. %(errors)s") % {"errors": said})
     if request.POST.get("next"):
         return _back(request, contract)
     return contract_page(request, contract, status=400, **{name: form})

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from spend.importer.validate import AMOUNT_TYPE
+from spend.importer.validate import AMOUNT_TYPE, OUTPUT_SCHEMA
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 TRAILER = b"\xff\xff"
@@ -32,17 +32,9 @@ _PG_DATE_EPOCH = 10_957
 _AMOUNT_DIGITS, _AMOUNT_WEIGHT, _AMOUNT_SCALE = 5, 3, 2
 _NUMERIC_NEGATIVE = 0x4000
 
-TEXTS = (
-    "voucher_no",
-    "invoice_no",
-    "supplier_id",
-    "supplier_name",
-    "account",
-    "cost_centre",
-    "description",
-    "order_channel",
-    "category_code",
-)
+# The validated texts, in the validator's order (validate.OUTPUT_SCHEMA), then the flags the
+# mapping adds (spend.matching.LineAnnotator).
+TEXTS = tuple(field.name for field in OUTPUT_SCHEMA if pa.types.is_string(field.type))
 FLAGS = ("is_excluded", "supplier_matched", "category_matched")
 # The payload's columns in order, with the PostgreSQL type each field is encoded as.
 COLUMNS = (

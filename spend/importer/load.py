@@ -29,8 +29,8 @@ from spend.models import LedgerLine
 LINE_TABLE = LedgerLine._meta.db_table
 # Columns a chunk may carry besides OUTPUT_SCHEMA when the mapping annotated it before the
 # load (spend.matching.LineAnnotator); else the category stays NULL and the flags false.
-ANNOTATION_COLUMNS = ("category_id", "is_excluded", "supplier_matched", "category_matched")
-FLAGS = ANNOTATION_COLUMNS[1:]
+FLAGS = binary_copy.FLAGS
+ANNOTATION_COLUMNS = ("category_id", *FLAGS)
 
 
 def line_columns(table: pa.Table | pa.Schema) -> list[str]:

@@ -547,7 +547,8 @@ def test_a_signature_before_the_award_is_refused_on_the_page_with_the_date_kept(
     html = answer.content.decode()
     assert 'value="2026-01-09"' in _field_html(html, "signed_on")
     assert 'aria-invalid="true"' in _field_html(html, "signed_on")
-    assert html.count('role="alert"') >= 1
+    # the field says why: the award date the signature cannot precede
+    assert "10-01-2026" in html.split('id="id_signed_on_error"')[1].split("</span>")[0]
     rm.refresh_from_db()
     assert rm.signed_on is None
 
